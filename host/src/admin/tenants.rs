@@ -1,0 +1,68 @@
+//! Tenant endpoints: list, create-or-update, get, delete.
+
+use super::AdminError;
+use super::functions::parse_json_or_default;
+use crate::registry::TenantRecord;
+use crate::server::Node;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Body of `PUT /v1/tenants/{tenant}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutTenant {
+    /// Custom hosts routed to the tenant besides `<tenant>.<base-domain>`.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+}
+
+pub(super) async fn list(
+    State(node): State<Arc<Node>>,
+) -> Result<Json<Vec<TenantRecord>>, AdminError> {
+    let registry = node.registry();
+    Ok(Json(
+        tokio::task::spawn_blocking(move || registry.tenants()).await??,
+    ))
+}
+
+pub(super) async fn get(
+    State(node): State<Arc<Node>>,
+    Path(tenant): Path<String>,
+) -> Result<Json<TenantRecord>, AdminError> {
+    let registry = node.registry();
+    Ok(Json(
+        tokio::task::spawn_blocking(move || registry.tenant(&tenant)).await??,
+    ))
+}
+
+pub(super) async fn put(
+    State(node): State<Arc<Node>>,
+    Path(tenant): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<TenantRecord>), AdminError> {
+    let hosts = parse_json_or_default::<PutTenant>(&body)?.hosts;
+    let registry = node.registry();
+    let (record, created) =
+        tokio::task::spawn_blocking(move || registry.put_tenant(&tenant, &hosts)).await??;
+    node.reload_routes().await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(record)))
+}
+
+pub(super) async fn delete(
+    State(node): State<Arc<Node>>,
+    Path(tenant): Path<String>,
+) -> Result<StatusCode, AdminError> {
+    let registry = node.registry();
+    tokio::task::spawn_blocking(move || registry.delete_tenant(&tenant)).await??;
+    node.reload_routes().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
