@@ -1,0 +1,19 @@
+//! Test harness shared by the plugin crates (dev-dependency only).
+//!
+//! Plugin contract suites run against a real `redis-server`, never a mock, so
+//! that Lua scripts, hash tags and reconnects are exercised for real. Each
+//! test gets its own server on a free loopback port in a temp dir, so tests
+//! are isolated and can run in parallel; the server is killed on drop.
+//!
+//! The binary is `redis-server` from `PATH`, or the path in
+//! `WARDEN_REDIS_SERVER`. A missing binary fails the test loudly: CI installs
+//! it, and a silently skipped suite would hide regressions.
+//! The server already running on 6379 (if any) is never touched.
+
+#![forbid(unsafe_code)]
+// Tests may unwrap: a panic is the failure report.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod redis_server;
+
+pub use redis_server::{RedisOptions, RedisServer};
