@@ -1,0 +1,255 @@
+//! The incoming request as handlers see it.
+
+use serde::de::DeserializeOwned;
+
+use crate::bindings::wasi::http::types::IncomingRequest;
+use crate::{BodyError, BodyReader, Headers, HttpError, Method};
+
+/// An HTTP request: method, path, query, headers and body.
+///
+/// In a handler registered with [`http_handler!`](crate::http_handler) the
+/// body has been read completely before the handler runs. In a streaming
+/// handler it is left unread: take it with [`take_body_reader`] to consume
+/// it chunk by chunk, or call [`read_body`] to buffer it.
+///
+/// Build one by hand with [`Request::new`] to unit-test handlers natively.
+///
+/// [`take_body_reader`]: Request::take_body_reader
+/// [`read_body`]: Request::read_body
+#[derive(Debug)]
+pub struct Request {
+    method: Method,
+    path: String,
+    query: String,
+    authority: Option<String>,
+    headers: Headers,
+    body: Vec<u8>,
+    unread: Option<BodyReader>,
+}
+
+impl Request {
+    /// A request with `method` for `path_with_query` (e.g. `/quote?x=1`),
+    /// no headers and an empty body.
+    pub fn new(method: Method, path_with_query: &str) -> Self {
+        let (path, query) = match path_with_query.split_once('?') {
+            Some((path, query)) => (path, query),
+            None => (path_with_query, ""),
+        };
+        let path = if path.is_empty() { "/" } else { path };
+        Self {
+            method,
+            path: path.to_owned(),
+            query: query.to_owned(),
+            authority: None,
+            headers: Headers::new(),
+            body: Vec::new(),
+            unread: None,
+        }
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: impl AsRef<str>, value: impl Into<Vec<u8>>) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+
+    /// Sets the (already read) body.
+    pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self.unread = None;
+        self
+    }
+
+    /// Sets an unread body, as a streaming handler receives it.
+    pub fn with_body_reader(mut self, reader: BodyReader) -> Self {
+        self.body.clear();
+        self.unread = Some(reader);
+        self
+    }
+
+    /// Reads the head of a wasi:http request and takes its body unread.
+    pub(crate) fn from_wasi(request: &IncomingRequest) -> Result<Self, BodyError> {
+        let path_with_query = request.path_with_query().unwrap_or_default();
+        let mut req = Self::new(request.method().into(), &path_with_query);
+        req.authority = request.authority();
+        // `headers` is a child resource of the request: read it and drop it.
+        req.headers = Headers::from_fields(&request.headers());
+        req.unread = Some(BodyReader::from_wasi(request)?);
+        Ok(req)
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The path, without the query string; always starts with `/`.
+    ///
+    /// It is the full path the client asked for, route prefix included
+    /// (`/quote/health` for a function routed at `/quote`).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The raw query string without the leading `?`; empty if there is none.
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
+    /// The first value of query parameter `name`, percent-decoded
+    /// (`+` counts as a space, as in HTML forms).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query
+            .split('&')
+            .filter_map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (percent_decode(key) == name).then(|| percent_decode(value))
+            })
+            .next()
+    }
+
+    /// The authority (`host[:port]`) the client addressed, if known.
+    pub fn authority(&self) -> Option<&str> {
+        self.authority.as_deref()
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The first value of header `name`, if it is valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)
+    }
+
+    /// The body read so far: all of it in a buffered handler; in a
+    /// streaming handler, empty until [`read_body`](Self::read_body).
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body as UTF-8 text; 400 `invalid_utf8` if it is not.
+    pub fn text(&self) -> Result<&str, HttpError> {
+        std::str::from_utf8(&self.body).map_err(|err| {
+            HttpError::new(
+                400,
+                "invalid_utf8",
+                format!("request body is not valid UTF-8: {err}"),
+            )
+        })
+    }
+
+    /// The body parsed as JSON into `T`.
+    ///
+    /// Fails with 400 `invalid_json` and a message that names the problem
+    /// and its position, e.g. ``missing field `items` at line 1 column 2``.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(HttpError::new(
+                400,
+                "invalid_json",
+                "request body is empty; expected a JSON document",
+            ));
+        }
+        serde_json::from_slice(&self.body).map_err(|err| {
+            HttpError::new(
+                400,
+                "invalid_json",
+                format!("request body is not valid JSON for this endpoint: {err}"),
+            )
+        })
+    }
+
+    /// Takes the unread body to consume it chunk by chunk.
+    ///
+    /// `Some` once in a streaming handler; `None` in a buffered handler or
+    /// when already taken.
+    pub fn take_body_reader(&mut self) -> Option<BodyReader> {
+        self.unread.take()
+    }
+
+    /// Reads whatever is left of the body into [`body`](Self::body) and
+    /// returns it. A no-op when it is already buffered.
+    pub fn read_body(&mut self) -> Result<&[u8], BodyError> {
+        if let Some(reader) = self.unread.take() {
+            let rest = reader.read_all()?;
+            self.body.extend_from_slice(&rest);
+        }
+        Ok(&self.body)
+    }
+}
+
+/// Decodes `%XX` escapes and `+`; malformed escapes are kept literally.
+fn percent_decode(input: &str) -> String {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_path_and_query() {
+        let req = Request::new(Method::Get, "/quote/health?verbose=1&name=a+b%21");
+        assert_eq!(req.path(), "/quote/health");
+        assert_eq!(req.query(), "verbose=1&name=a+b%21");
+        assert_eq!(req.query_param("name").as_deref(), Some("a b!"));
+        assert_eq!(req.query_param("verbose").as_deref(), Some("1"));
+        assert_eq!(req.query_param("missing"), None);
+        assert_eq!(Request::new(Method::Get, "").path(), "/");
+    }
+
+    #[test]
+    fn malformed_escapes_are_kept() {
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%41"), "A");
+    }
+
+    #[test]
+    fn json_errors_are_400_with_a_reason() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Cart {
+            #[allow(dead_code)]
+            items: Vec<u32>,
+        }
+        let empty = Request::new(Method::Post, "/").json::<Cart>();
+        assert_eq!(empty.as_ref().err().map(HttpError::status), Some(400));
+        let err = Request::new(Method::Post, "/")
+            .with_body("{}")
+            .json::<Cart>()
+            .err();
+        let err = err.as_ref().map(HttpError::message).unwrap_or_default();
+        assert!(err.contains("missing field `items`"), "{err}");
+    }
+
+    #[test]
+    fn read_body_buffers_a_streamed_body() {
+        let mut req = Request::new(Method::Post, "/")
+            .with_body_reader(BodyReader::from_chunks([b"a".to_vec(), b"b".to_vec()]));
+        assert_eq!(req.body(), b"");
+        assert_eq!(req.read_body().ok(), Some(&b"ab"[..]));
+        assert!(req.take_body_reader().is_none());
+    }
+}

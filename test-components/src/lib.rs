@@ -1,0 +1,33 @@
+//! Guest components for Warden's tests, built by `build.rs`.
+//!
+//! Each constant is the absolute path of a wasm component built for
+//! `wasm32-wasip2` in release mode, named after its crate in UPPER_SNAKE
+//! case: the test guests in `test-components/guests/` and the function
+//! examples in `examples/`. A plain `cargo test` builds them; nothing has to
+//! be built by hand first.
+//!
+//! | constant | what it does |
+//! | --- | --- |
+//! | [`WASI_HELLO`] | `wasi` crate only, the `wasmtime serve` hello: 200 `Hello, wasi!\n` |
+//! | [`HELLO`] | the hello example (warden-sdk): 200 `Hello from Warden!\n` on GET |
+//! | [`QUOTE_API`] | the pricing example: `POST /quote`, `GET /quote/health` |
+//! | [`ECHO`] | streams the body back; `x-request-id` -> `x-seen-request-id` |
+//! | [`STDIO`] | prints to stdout/stderr; JSON `{"env_vars", "fs_error", ...}` |
+//! | [`AUTH_PROBE`] | JSON `{"principal", "scope", "has_scope"}` (`?scope=x`) |
+//! | [`SPIN_LOOP`] | never returns: CPU deadline |
+//! | [`MEMORY_BOMB`] | allocates until it traps: memory cap |
+//! | [`SOCKETS`] | imports `wasi:sockets`: upload must be rejected |
+//! | [`OTHER_WORLD`] | a `wasi:cli/run` command: upload must be rejected |
+//! | [`CORE_MODULE`] | bytes of a core module, not a component: upload must be rejected |
+
+#![forbid(unsafe_code)]
+
+include!(concat!(env!("OUT_DIR"), "/components.rs"));
+
+/// A valid, empty core wasm module (magic, version 1): not a component.
+pub const CORE_MODULE: &[u8] = b"\0asm\x01\0\0\0";
+
+/// Reads a component file; panics with the path if it cannot.
+pub fn bytes(path: &str) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("reading test component {path}: {e}"))
+}
