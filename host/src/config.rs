@@ -7,6 +7,7 @@
 
 use crate::registry::FunctionLimits;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,6 +34,66 @@ pub struct HostConfig {
     pub shutdown_grace_ms: u64,
     /// Bytes of a guest's stdout/stderr kept per request for its log line.
     pub guest_log_bytes: usize,
+    /// Cache backend (`type = "memory" | "redis"`).
+    pub cache: warden_plugin_cache::Config,
+    /// Rate-limit backend (`type = "memory" | "redis"`), shared by the
+    /// gateway's tiers and the guests' own limits.
+    pub ratelimit: warden_plugin_ratelimit::Config,
+    /// Key-value backend (`type = "redb" | "redis" | "memory"`); a redb file
+    /// in the data dir when unset.
+    pub kv: Option<warden_plugin_kv::Config>,
+    /// Feature flags backend and definitions.
+    pub flags: warden_plugin_flags::Config,
+    /// Contract tiers by name; a tenant without a tier gets `default`.
+    pub tiers: BTreeMap<String, Tier>,
+}
+
+/// Name of the tier of tenants that have none.
+pub const DEFAULT_TIER: &str = "default";
+
+/// A tenant contract tier: what the gateway enforces before any guest runs.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Tier {
+    /// Sustained requests per second for the whole tenant (0: unlimited).
+    pub rate: u32,
+    /// Requests allowed in a burst above the rate.
+    pub burst: u32,
+    /// Requests of the tenant in flight at once; more are shed with 503.
+    pub max_concurrent: usize,
+    /// Cap on the request body, KiB (functions may set less).
+    pub max_body_kb: Option<u64>,
+    /// Cap on guest memory, MiB (functions may set less).
+    pub memory_mb: Option<u64>,
+    /// Cap on the CPU budget per request, ms (functions may set less).
+    pub cpu_ms: Option<u64>,
+    /// What to do when the rate limiter's backend is unreachable.
+    pub on_limiter_unavailable: FailPolicy,
+}
+
+impl Default for Tier {
+    fn default() -> Self {
+        Self {
+            rate: 0,
+            burst: 0,
+            max_concurrent: 256,
+            max_body_kb: None,
+            memory_mb: None,
+            cpu_ms: None,
+            on_limiter_unavailable: FailPolicy::Open,
+        }
+    }
+}
+
+/// Behaviour when a shared limiter cannot be asked.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FailPolicy {
+    /// Serve the request and log a warning: availability first.
+    #[default]
+    Open,
+    /// Refuse with 503: protection first.
+    Closed,
 }
 
 impl Default for HostConfig {
@@ -52,6 +113,11 @@ impl Default for HostConfig {
             pool: PoolConfig::default(),
             shutdown_grace_ms: 10_000,
             guest_log_bytes: 4096,
+            cache: warden_plugin_cache::Config::default(),
+            ratelimit: warden_plugin_ratelimit::Config::default(),
+            kv: None,
+            flags: warden_plugin_flags::Config::default(),
+            tiers: BTreeMap::from([(DEFAULT_TIER.to_string(), Tier::default())]),
         }
     }
 }
@@ -181,6 +247,17 @@ impl HostConfig {
         if self.pool.epoch_tick_ms == 0 {
             problems.push("pool.epoch_tick_ms must be > 0".to_string());
         }
+        if !self.tiers.contains_key(DEFAULT_TIER) {
+            problems.push(format!("tiers: a tier named {DEFAULT_TIER:?} is required"));
+        }
+        for (name, tier) in &self.tiers {
+            if tier.max_concurrent == 0 {
+                problems.push(format!("tiers.{name}.max_concurrent must be > 0"));
+            }
+            if tier.rate > 0 && tier.burst == 0 {
+                problems.push(format!("tiers.{name}.burst must be > 0 when rate is set"));
+            }
+        }
         if self.listen == self.admin_listen && self.listen.port() != 0 {
             problems.push("listen and admin_listen must differ".to_string());
         }
@@ -217,15 +294,26 @@ impl HostConfig {
         }
     }
 
-    /// Resolves a function's limits over the defaults.
-    pub fn effective_limits(&self, limits: &FunctionLimits) -> EffectiveLimits {
+    /// Resolves a function's limits over the defaults, capped by its
+    /// tenant's tier.
+    pub fn effective_limits(&self, limits: &FunctionLimits, tier: &Tier) -> EffectiveLimits {
         let d = &self.limits;
+        let cap = |value: u64, tier_cap: Option<u64>| tier_cap.map_or(value, |c| value.min(c));
+        let memory_mb = cap(limits.memory_mb.unwrap_or(d.memory_mb), tier.memory_mb);
         EffectiveLimits {
-            memory_bytes: (limits.memory_mb.unwrap_or(d.memory_mb) as usize) << 20,
-            cpu: Duration::from_millis(limits.cpu_ms.unwrap_or(d.cpu_ms)),
+            memory_bytes: usize::try_from(memory_mb << 20).unwrap_or(usize::MAX),
+            cpu: Duration::from_millis(cap(limits.cpu_ms.unwrap_or(d.cpu_ms), tier.cpu_ms)),
             timeout: Duration::from_millis(limits.timeout_ms.unwrap_or(d.timeout_ms)),
-            max_body_bytes: limits.max_body_kb.unwrap_or(d.max_body_kb) * 1024,
+            max_body_bytes: cap(
+                limits.max_body_kb.unwrap_or(d.max_body_kb),
+                tier.max_body_kb,
+            ) * 1024,
         }
+    }
+
+    /// The tier named `name` (or `default`).
+    pub fn tier(&self, name: Option<&str>) -> Option<&Tier> {
+        self.tiers.get(name.unwrap_or(DEFAULT_TIER))
     }
 }
 
@@ -251,6 +339,33 @@ mod tests {
     }
 
     #[test]
+    fn tiers_and_backends_parse_from_toml() {
+        let c: HostConfig = toml::from_str(
+            r#"
+[tiers.default]
+rate = 100
+burst = 200
+[tiers.pro]
+rate = 1000
+burst = 2000
+max_concurrent = 50
+on_limiter_unavailable = "closed"
+[cache]
+type = "memory"
+[kv]
+type = "memory"
+"#,
+        )
+        .expect("parses");
+        c.validate().expect("valid");
+        assert_eq!(
+            c.tier(Some("pro")).map(|t| t.on_limiter_unavailable),
+            Some(FailPolicy::Closed)
+        );
+        assert!(toml::from_str::<HostConfig>("[cache]\ntype = \"memcached\"").is_err());
+    }
+
+    #[test]
     fn unknown_keys_are_rejected() {
         let err = toml::from_str::<HostConfig>("listn = \"127.0.0.1:1\"").expect_err("unknown");
         assert!(err.to_string().contains("listn"), "{err}");
@@ -259,12 +374,23 @@ mod tests {
     #[test]
     fn function_limits_resolve_over_defaults() {
         let c = HostConfig::default();
-        let l = c.effective_limits(&FunctionLimits {
-            memory_mb: Some(16),
-            ..Default::default()
-        });
+        let tier = Tier {
+            cpu_ms: Some(200),
+            ..Tier::default()
+        };
+        let l = c.effective_limits(
+            &FunctionLimits {
+                memory_mb: Some(16),
+                ..Default::default()
+            },
+            &tier,
+        );
         assert_eq!(l.memory_bytes, 16 << 20);
-        assert_eq!(l.cpu, Duration::from_millis(1000));
+        assert_eq!(
+            l.cpu,
+            Duration::from_millis(200),
+            "the tier caps the default"
+        );
         assert!(
             c.check_function_limits(&FunctionLimits {
                 memory_mb: Some(100_000),

@@ -3,6 +3,7 @@
 //! ```toml
 //! tenant = "acme"
 //! hosts = ["api.acme.example"]          # optional custom hosts
+//! tier = "pro"                          # optional contract tier of the node
 //!
 //! [[functions]]
 //! name = "hello"
@@ -28,6 +29,9 @@ pub struct Manifest {
     /// Custom hosts of the tenant.
     #[serde(default)]
     pub hosts: Vec<String>,
+    /// The tenant's contract tier (one of the node's `[tiers]`).
+    #[serde(default)]
+    pub tier: Option<String>,
     /// The functions.
     #[serde(default)]
     pub functions: Vec<FunctionSpec>,

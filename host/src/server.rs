@@ -6,18 +6,21 @@
 //! active versions and only then reports ready.
 
 use crate::config::HostConfig;
-use crate::gateway::{Gateway, RouteTable, RouteTarget};
+use crate::gateway::{Gateway, RouteTable, RouteTarget, TenantPolicy};
 use crate::metrics::Metrics;
 use crate::registry::{BlobStore, Registry, RegistryError};
-use crate::runtime::Runtime;
+use crate::runtime::{Capabilities, Runtime};
 use anyhow::Context as _;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use warden_plugin_core::Tenant;
 
 /// The node's shared state, used by the admin API.
 pub struct Node {
@@ -27,9 +30,13 @@ pub struct Node {
     runtime: Arc<Runtime>,
     gateway: Arc<Gateway>,
     metrics: Arc<Metrics>,
+    caps: Arc<Capabilities>,
     admin_token: String,
     ready: AtomicBool,
     reload: tokio::sync::Mutex<()>,
+    /// Each tenant's concurrency slots, kept across route reloads so a
+    /// reload never resets how many requests are in flight.
+    tenant_slots: std::sync::Mutex<HashMap<String, (usize, Arc<Semaphore>)>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -54,6 +61,10 @@ impl Node {
     /// The wasm runtime.
     pub fn runtime(&self) -> &Arc<Runtime> {
         &self.runtime
+    }
+    /// The capability backends.
+    pub fn capabilities(&self) -> &Arc<Capabilities> {
+        &self.caps
     }
     /// The admin bearer token.
     pub fn admin_token(&self) -> &str {
@@ -87,10 +98,43 @@ impl Node {
             .await
             .map_err(|e| RegistryError::Storage(format!("registry worker failed: {e}")))??;
         let mut table = RouteTable::new(&self.config.base_domain);
+        let mut policies = HashMap::new();
         for tenant in &snapshot.tenants {
             table.add_tenant(&tenant.name, &tenant.hosts);
+            let (tier_name, tier) = match self.config.tier(tenant.tier.as_deref()) {
+                Some(tier) => (
+                    tenant
+                        .tier
+                        .as_deref()
+                        .unwrap_or(crate::config::DEFAULT_TIER),
+                    tier,
+                ),
+                None => {
+                    tracing::error!(tenant = %tenant.name, tier = ?tenant.tier, "unknown tier; using the default tier");
+                    let default = crate::config::DEFAULT_TIER;
+                    let Some(tier) = self.config.tier(Some(default)) else {
+                        continue;
+                    };
+                    (default, tier)
+                }
+            };
+            let slots = self.tenant_slots(&tenant.name, tier.max_concurrent);
+            policies.insert(
+                tenant.name.clone(),
+                (
+                    Arc::new(TenantPolicy::new(tier_name, tier, slots)),
+                    tier.clone(),
+                ),
+            );
         }
         for function in &snapshot.functions {
+            let Some((policy, tier)) = policies.get(&function.tenant) else {
+                continue;
+            };
+            let Ok(tenant_id) = Tenant::new(&function.tenant) else {
+                tracing::error!(tenant = %function.tenant, "invalid tenant name in the registry");
+                continue;
+            };
             let prepared = match &function.active {
                 Some(digest) => {
                     let blobs = self.blobs.clone();
@@ -106,16 +150,31 @@ impl Node {
                 None => None,
             };
             let target = RouteTarget {
-                tenant: function.tenant.clone(),
+                tenant: tenant_id,
+                policy: policy.clone(),
                 function: function.name.clone(),
                 prepared,
-                limits: self.config.effective_limits(&function.limits),
+                limits: self.config.effective_limits(&function.limits, tier),
                 metrics: self.metrics.route(&function.tenant, &function.name),
             };
             table.add_function(&function.routes, Arc::new(target));
         }
         self.gateway.set_routes(table);
         Ok(())
+    }
+
+    fn tenant_slots(&self, tenant: &str, max: usize) -> Arc<Semaphore> {
+        let Ok(mut slots) = self.tenant_slots.lock() else {
+            return Arc::new(Semaphore::new(max));
+        };
+        match slots.get(tenant) {
+            Some((size, semaphore)) if *size == max => semaphore.clone(),
+            _ => {
+                let semaphore = Arc::new(Semaphore::new(max));
+                slots.insert(tenant.to_string(), (max, semaphore.clone()));
+                semaphore
+            }
+        }
     }
 }
 
@@ -156,8 +215,10 @@ impl Warden {
         let blobs = BlobStore::open(data_dir.join("components"))?;
         let runtime = Arc::new(Runtime::new(&config.pool, &data_dir.join("artifacts"))?);
         let metrics = Arc::new(Metrics::new());
+        let caps = Arc::new(Capabilities::build(&config).await?);
         let gateway = Arc::new(Gateway::new(
             runtime.clone(),
+            caps.clone(),
             metrics.clone(),
             &config.base_domain,
             config.pool.max_inflight,
@@ -182,9 +243,11 @@ impl Warden {
             runtime,
             gateway: gateway.clone(),
             metrics,
+            caps,
             admin_token,
             ready: AtomicBool::new(false),
             reload: tokio::sync::Mutex::new(()),
+            tenant_slots: std::sync::Mutex::new(HashMap::new()),
         });
 
         let (shutdown, _) = watch::channel(false);

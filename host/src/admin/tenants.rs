@@ -18,6 +18,9 @@ pub struct PutTenant {
     /// Custom hosts routed to the tenant besides `<tenant>.<base-domain>`.
     #[serde(default)]
     pub hosts: Vec<String>,
+    /// Contract tier, one of the node's `[tiers]`; the default tier if unset.
+    #[serde(default)]
+    pub tier: Option<String>,
 }
 
 pub(super) async fn list(
@@ -44,10 +47,26 @@ pub(super) async fn put(
     Path(tenant): Path<String>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<TenantRecord>), AdminError> {
-    let hosts = parse_json_or_default::<PutTenant>(&body)?.hosts;
+    let PutTenant { hosts, tier } = parse_json_or_default(&body)?;
+    if node.config().tier(tier.as_deref()).is_none() {
+        return Err(AdminError::bad_request(
+            "unknown_tier",
+            format!(
+                "tier {:?} is not configured on this node (known: {})",
+                tier.unwrap_or_default(),
+                node.config()
+                    .tiers
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
     let registry = node.registry();
     let (record, created) =
-        tokio::task::spawn_blocking(move || registry.put_tenant(&tenant, &hosts)).await??;
+        tokio::task::spawn_blocking(move || registry.put_tenant(&tenant, &hosts, tier.as_deref()))
+            .await??;
     node.reload_routes().await?;
     let status = if created {
         StatusCode::CREATED

@@ -48,7 +48,7 @@ pub async fn deploy(
         .send_json(
             Method::PUT,
             &format!("/v1/tenants/{tenant}"),
-            &json!({ "hosts": manifest.hosts }),
+            &json!({ "hosts": manifest.hosts, "tier": manifest.tier }),
         )
         .await?;
     println!(

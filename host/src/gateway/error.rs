@@ -33,6 +33,15 @@ pub enum GatewayError {
     /// The node is at its concurrency bound.
     #[error("the node is at capacity; retry shortly")]
     Overloaded,
+    /// The tenant is at its tier's concurrency bound.
+    #[error("too many requests in flight for this tenant; retry shortly")]
+    TenantOverloaded,
+    /// The tenant is over its tier's rate; carries `Retry-After` seconds.
+    #[error("rate limit exceeded; retry in {0} s")]
+    RateLimited(String),
+    /// The rate limiter is unreachable and the tier fails closed.
+    #[error("rate limiting is unavailable and this tenant's tier fails closed; retry shortly")]
+    LimiterUnavailable,
     /// The guest failed.
     #[error(transparent)]
     Invoke(#[from] InvokeError),
@@ -48,6 +57,11 @@ impl GatewayError {
             Self::MissingHost => (StatusCode::BAD_REQUEST, "missing_host"),
             Self::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::TenantOverloaded => (StatusCode::SERVICE_UNAVAILABLE, "tenant_overloaded"),
+            Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::LimiterUnavailable => {
+                (StatusCode::SERVICE_UNAVAILABLE, "rate_limiter_unavailable")
+            }
             Self::Invoke(e) => {
                 let (status, code) = e.status_and_code();
                 (
@@ -73,7 +87,11 @@ impl GatewayError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Self::RateLimited(retry_after) = self {
+            if let Ok(value) = HeaderValue::from_str(retry_after) {
+                headers.insert(header::RETRY_AFTER, value);
+            }
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response

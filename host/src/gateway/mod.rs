@@ -10,18 +10,20 @@
 
 mod body;
 mod error;
+mod policy;
 mod request_id;
 mod routes;
 mod server;
 
 pub use body::GatewayBody;
 pub use error::GatewayError;
+pub use policy::{RateHeaders, TenantPolicy};
 pub use request_id::{REQUEST_ID_HEADER, request_id};
 pub use routes::{Lookup, RouteTable, RouteTarget};
 pub use server::serve;
 
 use crate::metrics::{Metrics, RouteMetrics};
-use crate::runtime::{GuestLog, Runtime};
+use crate::runtime::{Capabilities, GuestLog, RequestContext, Runtime};
 use arc_swap::ArcSwap;
 use body::{CappedBody, TrackedBody};
 use http::{HeaderValue, Request, Response};
@@ -39,6 +41,7 @@ pub type GatewayResponse = Response<TrackedBody<GatewayBody, Exchange>>;
 /// Shared state of the gateway.
 pub struct Gateway {
     runtime: Arc<Runtime>,
+    caps: Arc<Capabilities>,
     routes: ArcSwap<RouteTable>,
     metrics: Arc<Metrics>,
     unrouted: RouteMetrics,
@@ -56,6 +59,7 @@ impl Gateway {
     /// A gateway with an empty route table.
     pub fn new(
         runtime: Arc<Runtime>,
+        caps: Arc<Capabilities>,
         metrics: Arc<Metrics>,
         base_domain: &str,
         max_inflight: usize,
@@ -63,6 +67,7 @@ impl Gateway {
     ) -> Self {
         Self {
             runtime,
+            caps,
             routes: ArcSwap::from_pointee(RouteTable::new(base_domain)),
             unrouted: metrics.route("", ""),
             metrics,
@@ -94,6 +99,7 @@ impl Gateway {
             metrics: self.unrouted.clone(),
             inflight: None,
             body_over_cap: None,
+            rate_headers: RateHeaders::default(),
         };
         let result = self
             .route_and_invoke(req, &mut exchange)
@@ -108,8 +114,17 @@ impl Gateway {
             }
         };
         exchange.status = response.status().as_u16();
+        let headers = response.headers_mut();
         if let Ok(value) = HeaderValue::from_str(&exchange.request_id) {
-            response.headers_mut().insert(REQUEST_ID_HEADER, value);
+            headers.insert(REQUEST_ID_HEADER, value);
+        }
+        for (name, value) in [
+            ("ratelimit-policy", exchange.rate_headers.policy.take()),
+            ("ratelimit", exchange.rate_headers.state.take()),
+        ] {
+            if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                headers.insert(name, value);
+            }
         }
         response.map(|body| TrackedBody::new(body, exchange))
     }
@@ -143,7 +158,7 @@ impl Gateway {
             }
         };
         drop(routes);
-        exchange.tenant.clone_from(&target.tenant);
+        exchange.tenant = target.tenant.as_str().to_string();
         exchange.function.clone_from(&target.function);
         exchange.metrics = target.metrics.clone();
         let prepared = target
@@ -166,11 +181,23 @@ impl Gateway {
             self.metrics.shed.inc();
             GatewayError::Overloaded
         })?;
+        let tenant_permit = target.policy.admit().inspect_err(|_| {
+            self.metrics.shed.inc();
+        })?;
         self.metrics.inflight.inc();
         exchange.inflight = Some(InflightGuard {
             _permit: permit,
+            _tenant_permit: tenant_permit,
             metrics: self.metrics.clone(),
         });
+        target
+            .policy
+            .check_rate(
+                self.caps.ratelimit.as_ref(),
+                &target.tenant,
+                &mut exchange.rate_headers,
+            )
+            .await?;
 
         if let Ok(value) = HeaderValue::from_str(&exchange.request_id) {
             req.headers_mut().insert(REQUEST_ID_HEADER, value);
@@ -183,7 +210,17 @@ impl Gateway {
 
         let result = self
             .runtime
-            .invoke(&prepared, req, &target.limits, None, &log)
+            .invoke(
+                &prepared,
+                req,
+                &target.limits,
+                RequestContext {
+                    tenant: target.tenant.clone(),
+                    principal: None,
+                    caps: self.caps.clone(),
+                },
+                &log,
+            )
             .instrument(tracing::debug_span!("invoke", tenant = %target.tenant, function = %target.function))
             .await;
         if exceeded.load(Ordering::Relaxed) {
@@ -197,6 +234,7 @@ impl Gateway {
 /// body ends.
 struct InflightGuard {
     _permit: OwnedSemaphorePermit,
+    _tenant_permit: OwnedSemaphorePermit,
     metrics: Arc<Metrics>,
 }
 
@@ -220,6 +258,7 @@ pub struct Exchange {
     metrics: RouteMetrics,
     inflight: Option<InflightGuard>,
     body_over_cap: Option<Arc<AtomicBool>>,
+    rate_headers: RateHeaders,
 }
 
 impl body::EndOfBody for Exchange {

@@ -4,17 +4,21 @@
 //! changes, then swapped in atomically; a lookup is a hash lookup on the
 //! host and a scan of that tenant's few path prefixes.
 
+use super::policy::TenantPolicy;
 use crate::config::EffectiveLimits;
 use crate::metrics::RouteMetrics;
 use crate::runtime::Prepared;
 use std::collections::HashMap;
 use std::sync::Arc;
+use warden_plugin_core::Tenant;
 
 /// Where a matched request goes.
 #[derive(Debug)]
 pub struct RouteTarget {
     /// Owning tenant.
-    pub tenant: String,
+    pub tenant: Tenant,
+    /// The tenant's tier as the gateway enforces it.
+    pub policy: Arc<TenantPolicy>,
     /// Function name.
     pub function: String,
     /// The active version, pre-instantiated; `None` if nothing is active.
@@ -69,7 +73,10 @@ impl RouteTable {
 
     /// Adds a function's routes.
     pub fn add_function(&mut self, routes: &[String], target: Arc<RouteTarget>) {
-        let entry = self.tenants.entry(target.tenant.clone()).or_default();
+        let entry = self
+            .tenants
+            .entry(target.tenant.as_str().to_string())
+            .or_default();
         for route in routes {
             entry.routes.push((route.clone(), target.clone()));
         }

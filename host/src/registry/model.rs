@@ -14,6 +14,9 @@ pub struct TenantRecord {
     /// Custom hosts (besides `<name>.<base-domain>`) that route to this tenant.
     #[serde(default)]
     pub hosts: Vec<String>,
+    /// Contract tier (from host config); `None` means the default tier.
+    #[serde(default)]
+    pub tier: Option<String>,
     /// Creation time, seconds since the Unix epoch.
     pub created_at: u64,
 }

@@ -55,7 +55,12 @@ impl Registry {
 
     /// Creates a tenant, or replaces its custom hosts if it exists. Fails if
     /// a host already belongs to another tenant.
-    pub fn put_tenant(&self, name: &str, hosts: &[String]) -> Result<(TenantRecord, bool)> {
+    pub fn put_tenant(
+        &self,
+        name: &str,
+        hosts: &[String],
+        tier: Option<&str>,
+    ) -> Result<(TenantRecord, bool)> {
         validate_name("tenant", name).map_err(RegistryError::Invalid)?;
         for host in hosts {
             validate_host(host).map_err(RegistryError::Invalid)?;
@@ -84,6 +89,7 @@ impl Registry {
             let record = TenantRecord {
                 name: name.to_string(),
                 hosts: hosts.to_vec(),
+                tier: tier.map(str::to_string),
                 created_at: existing.map(|t| t.created_at).unwrap_or_else(now_secs),
             };
             table.insert(name, encode(&record)?.as_str())?;
@@ -350,7 +356,7 @@ mod tests {
     #[test]
     fn versions_are_idempotent_and_activation_needs_a_version() {
         let (_dir, reg) = open();
-        reg.put_tenant("acme", &[]).expect("tenant");
+        reg.put_tenant("acme", &[], None).expect("tenant");
         reg.put_function(
             "acme",
             "hello",
@@ -380,10 +386,10 @@ mod tests {
     #[test]
     fn hosts_and_routes_cannot_be_shared() {
         let (_dir, reg) = open();
-        reg.put_tenant("acme", &["api.acme.test".into()])
+        reg.put_tenant("acme", &["api.acme.test".into()], None)
             .expect("acme");
         assert!(matches!(
-            reg.put_tenant("globex", &["api.acme.test".into()]),
+            reg.put_tenant("globex", &["api.acme.test".into()], None),
             Err(RegistryError::Conflict(_))
         ));
         reg.put_function("acme", "a", &["/x".into()], FunctionLimits::default())
@@ -398,7 +404,7 @@ mod tests {
     fn deleting_a_tenant_removes_only_its_rows() {
         let (_dir, reg) = open();
         for t in ["acme", "acme-2"] {
-            reg.put_tenant(t, &[]).expect("tenant");
+            reg.put_tenant(t, &[], None).expect("tenant");
             reg.put_function(t, "f", &["/f".into()], FunctionLimits::default())
                 .expect("fn");
         }
@@ -415,7 +421,7 @@ mod tests {
         let path = dir.path().join("r.redb");
         {
             let reg = Registry::open(&path).expect("open");
-            reg.put_tenant("acme", &[]).expect("tenant");
+            reg.put_tenant("acme", &[], None).expect("tenant");
         }
         let reg = Registry::open(&path).expect("reopen");
         assert_eq!(reg.tenants().expect("tenants").len(), 1);

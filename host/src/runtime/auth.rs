@@ -7,24 +7,7 @@
 
 use super::state::RequestState;
 
-#[allow(missing_docs, reason = "bindgen-generated code")]
-mod generated {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "warden:platform/function",
-        with: {
-            "wasi:io": wasmtime_wasi::p2::bindings::io,
-            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
-            "wasi:random": wasmtime_wasi::p2::bindings::random,
-            "wasi:cli": wasmtime_wasi::p2::bindings::cli,
-            "wasi:filesystem": wasmtime_wasi::p2::bindings::filesystem,
-            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
-        },
-        require_store_data_send: true,
-    });
-}
-
-use generated::warden::platform::auth as wit;
+use super::bindings::auth as wit;
 
 /// A principal verified by the gateway for one request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,21 +27,22 @@ pub struct Principal {
 }
 
 impl wit::Host for RequestState {
-    fn current_principal(&mut self) -> Option<wit::Principal> {
-        self.principal.as_ref().map(|p| wit::Principal {
+    async fn current_principal(&mut self) -> wasmtime::Result<Option<wit::Principal>> {
+        Ok(self.principal.as_ref().map(|p| wit::Principal {
             subject: p.subject.clone(),
             tenant: p.tenant.clone(),
             scopes: p.scopes.clone(),
             claims: p.claims.clone(),
             auth_time: p.auth_time,
             methods: p.methods.clone(),
-        })
+        }))
     }
 
-    fn has_scope(&mut self, scope: String) -> bool {
-        self.principal
+    async fn has_scope(&mut self, scope: String) -> wasmtime::Result<bool> {
+        Ok(self
+            .principal
             .as_ref()
-            .is_some_and(|p| p.scopes.contains(&scope))
+            .is_some_and(|p| p.scopes.contains(&scope)))
     }
 }
 

@@ -8,10 +8,9 @@
 //! for the request's log line.
 
 use super::Prepared;
-use super::auth::Principal;
 use super::guest_log::GuestLog;
 use super::limits::{CpuBudgetExceeded, CpuMeter, MemoryLimitExceeded, MemoryLimiter};
-use super::state::{RequestState, describe_error_code};
+use super::state::{RequestContext, RequestState, describe_error_code};
 use crate::config::EffectiveLimits;
 use bytes::Bytes;
 use http_body::Body;
@@ -97,7 +96,7 @@ pub(super) async fn invoke<B>(
     prepared: &Arc<Prepared>,
     req: hyper::Request<B>,
     limits: &EffectiveLimits,
-    principal: Option<Principal>,
+    ctx: RequestContext,
     log: &GuestLog,
 ) -> Result<hyper::Response<HyperOutgoingBody>, InvokeError>
 where
@@ -109,7 +108,7 @@ where
         log,
         MemoryLimiter::new(limits.memory_bytes),
         CpuMeter::new(cpu_ms, tick_ms),
-        principal,
+        ctx,
     );
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);

@@ -35,5 +35,6 @@ pub fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<RequestState>> {
     filesystem::preopens::add_to_linker::<T, WasiFilesystem>(l, T::filesystem)?;
     // Warden's own interfaces.
     super::auth::add_to_linker(l)?;
+    super::capabilities::add_to_linker(l)?;
     Ok(linker)
 }

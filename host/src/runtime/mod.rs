@@ -8,6 +8,8 @@
 
 mod artifacts;
 mod auth;
+mod bindings;
+mod capabilities;
 mod engine;
 mod guest_log;
 mod invoke;
@@ -18,10 +20,11 @@ mod validate;
 
 pub use artifacts::ArtifactCache;
 pub use auth::Principal;
+pub use capabilities::Capabilities;
 pub use guest_log::GuestLog;
 pub use invoke::InvokeError;
 pub use limits::{CpuBudgetExceeded, MemoryLimitExceeded};
-pub use state::RequestState;
+pub use state::{RequestContext, RequestState};
 pub use validate::{ValidationError, check_encoding};
 
 use crate::config::{EffectiveLimits, PoolConfig};
@@ -188,23 +191,14 @@ impl Runtime {
         prepared: &Arc<Prepared>,
         req: hyper::Request<B>,
         limits: &EffectiveLimits,
-        principal: Option<Principal>,
+        ctx: RequestContext,
         log: &GuestLog,
     ) -> Result<hyper::Response<HyperOutgoingBody>, InvokeError>
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
-        invoke::invoke(
-            &self.engine,
-            self.tick_ms,
-            prepared,
-            req,
-            limits,
-            principal,
-            log,
-        )
-        .await
+        invoke::invoke(&self.engine, self.tick_ms, prepared, req, limits, ctx, log).await
     }
 
     /// Live pooled component instances, for the USE metrics.

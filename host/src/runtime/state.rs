@@ -5,8 +5,11 @@
 //! between requests or tenants.
 
 use super::auth::Principal;
+use super::capabilities::{Capabilities, HeldLeases};
 use super::guest_log::GuestLog;
 use super::limits::{CpuMeter, MemoryLimiter};
+use std::sync::Arc;
+use warden_plugin_core::Tenant;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
@@ -21,18 +24,29 @@ pub struct RequestState {
     pub(crate) limiter: MemoryLimiter,
     pub(crate) cpu: CpuMeter,
     pub(crate) principal: Option<Principal>,
+    /// The tenant owning the running function: every capability call is
+    /// scoped to it.
+    pub(crate) tenant: Tenant,
+    pub(crate) caps: Arc<Capabilities>,
+    pub(crate) leases: HeldLeases,
+}
+
+/// Who a request runs for and what it may use.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// Owning tenant of the function.
+    pub tenant: Tenant,
+    /// The verified principal, if any.
+    pub principal: Option<Principal>,
+    /// The capability backends.
+    pub caps: Arc<Capabilities>,
 }
 
 impl RequestState {
     /// A sandbox with no ambient authority: empty environment, no args, no
     /// preopened directories, no sockets, no outbound HTTP; stdout and stderr
     /// go to `log`.
-    pub fn new(
-        log: &GuestLog,
-        limiter: MemoryLimiter,
-        cpu: CpuMeter,
-        principal: Option<Principal>,
-    ) -> Self {
+    pub fn new(log: &GuestLog, limiter: MemoryLimiter, cpu: CpuMeter, ctx: RequestContext) -> Self {
         let wasi = WasiCtx::builder()
             .stdout(log.clone())
             .stderr(log.clone())
@@ -47,7 +61,10 @@ impl RequestState {
             hooks: DenyOutbound,
             limiter,
             cpu,
-            principal,
+            principal: ctx.principal,
+            leases: HeldLeases::new(ctx.caps.leases.clone(), ctx.tenant.as_str()),
+            tenant: ctx.tenant,
+            caps: ctx.caps,
         }
     }
 }

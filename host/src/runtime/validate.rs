@@ -132,11 +132,13 @@ mod tests {
                 .iter()
                 .any(|i| i.starts_with("wasi:http/types@0.2"))
         );
-        assert!(
-            world::IMPORTS
-                .iter()
-                .any(|i| i.starts_with("warden:platform/auth@0.1"))
-        );
+        for iface in ["auth", "cache", "rate-limit", "kv", "feature-flags"] {
+            let name = format!("warden:platform/{iface}@0.2");
+            assert!(
+                world::IMPORTS.iter().any(|i| i.starts_with(&name)),
+                "{name}"
+            );
+        }
         assert!(!world::IMPORTS.iter().any(|i| i.starts_with("wasi:sockets")));
         assert!(
             world::EXPORTS
