@@ -34,6 +34,8 @@ pub struct HostConfig {
     pub shutdown_grace_ms: u64,
     /// Bytes of a guest's stdout/stderr kept per request for its log line.
     pub guest_log_bytes: usize,
+    /// Write one JSON access-log line per request to stdout.
+    pub access_log: bool,
     /// Cache backend (`type = "memory" | "redis"`).
     pub cache: warden_plugin_cache::Config,
     /// Rate-limit backend (`type = "memory" | "redis"`), shared by the
@@ -113,6 +115,7 @@ impl Default for HostConfig {
             pool: PoolConfig::default(),
             shutdown_grace_ms: 10_000,
             guest_log_bytes: 4096,
+            access_log: true,
             cache: warden_plugin_cache::Config::default(),
             ratelimit: warden_plugin_ratelimit::Config::default(),
             kv: None,

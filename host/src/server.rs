@@ -190,6 +190,7 @@ pub struct Warden {
     pub token_created: bool,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    access_log_writer: Option<crate::telemetry::AccessLogWriter>,
 }
 
 impl std::fmt::Debug for Warden {
@@ -216,6 +217,12 @@ impl Warden {
         let runtime = Arc::new(Runtime::new(&config.pool, &data_dir.join("artifacts"))?);
         let metrics = Arc::new(Metrics::new());
         let caps = Arc::new(Capabilities::build(&config).await?);
+        let (access_log, access_log_writer) = if config.access_log {
+            let (log, writer) = crate::telemetry::AccessLog::stdout();
+            (log, Some(writer))
+        } else {
+            (crate::telemetry::AccessLog::disabled(), None)
+        };
         let gateway = Arc::new(Gateway::new(
             runtime.clone(),
             caps.clone(),
@@ -223,6 +230,7 @@ impl Warden {
             &config.base_domain,
             config.pool.max_inflight,
             config.guest_log_bytes,
+            access_log,
         ));
         let (admin_token, token_created) = crate::admin::token::load_or_create(&data_dir)?;
 
@@ -253,15 +261,6 @@ impl Warden {
         let (shutdown, _) = watch::channel(false);
         let mut tasks = Vec::new();
         let mut stop = shutdown.subscribe();
-        tasks.push(tokio::spawn(crate::gateway::serve(
-            listener,
-            gateway,
-            async move {
-                let _ = stop.wait_for(|s| *s).await;
-            },
-            grace,
-        )));
-        let mut stop = shutdown.subscribe();
         let admin = crate::admin::router(node.clone());
         tasks.push(tokio::spawn(async move {
             let serve = axum::serve(admin_listener, admin).with_graceful_shutdown(async move {
@@ -272,7 +271,19 @@ impl Warden {
             }
         }));
 
+        // Routes (and the compiled versions behind them) first, then accept:
+        // until then connections wait in the listen backlog instead of
+        // getting 404s from an empty route table.
         node.reload_routes().await.context("loading routes")?;
+        let mut stop = shutdown.subscribe();
+        tasks.push(tokio::spawn(crate::gateway::serve(
+            listener,
+            gateway,
+            async move {
+                let _ = stop.wait_for(|s| *s).await;
+            },
+            grace,
+        )));
         node.ready.store(true, Ordering::Release);
         tracing::info!(%addr, %admin_addr, "warden ready");
         Ok(Self {
@@ -282,6 +293,7 @@ impl Warden {
             token_created,
             shutdown,
             tasks,
+            access_log_writer,
         })
     }
 
@@ -290,6 +302,9 @@ impl Warden {
         let _ = self.shutdown.send(true);
         for task in self.tasks {
             let _ = task.await;
+        }
+        if let Some(writer) = self.access_log_writer {
+            writer.finish().await;
         }
     }
 }

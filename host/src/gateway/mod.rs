@@ -24,6 +24,7 @@ pub use server::serve;
 
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::runtime::{Capabilities, GuestLog, RequestContext, Runtime};
+use crate::telemetry::{AccessLine, AccessLog, now_ms};
 use arc_swap::ArcSwap;
 use body::{CappedBody, TrackedBody};
 use http::{HeaderValue, Request, Response};
@@ -47,6 +48,7 @@ pub struct Gateway {
     unrouted: RouteMetrics,
     admission: Arc<Semaphore>,
     guest_log_bytes: usize,
+    access_log: Arc<AccessLog>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -64,6 +66,7 @@ impl Gateway {
         base_domain: &str,
         max_inflight: usize,
         guest_log_bytes: usize,
+        access_log: AccessLog,
     ) -> Self {
         Self {
             runtime,
@@ -73,6 +76,7 @@ impl Gateway {
             metrics,
             admission: Arc::new(Semaphore::new(max_inflight)),
             guest_log_bytes,
+            access_log: Arc::new(access_log),
         }
     }
 
@@ -100,6 +104,7 @@ impl Gateway {
             inflight: None,
             body_over_cap: None,
             rate_headers: RateHeaders::default(),
+            access_log: self.access_log.clone(),
         };
         let result = self
             .route_and_invoke(req, &mut exchange)
@@ -259,6 +264,7 @@ pub struct Exchange {
     inflight: Option<InflightGuard>,
     body_over_cap: Option<Arc<AtomicBool>>,
     rate_headers: RateHeaders,
+    access_log: Arc<AccessLog>,
 }
 
 impl body::EndOfBody for Exchange {
@@ -274,23 +280,24 @@ impl body::EndOfBody for Exchange {
         let (guest_output, guest_output_dropped) =
             self.log.as_ref().map(GuestLog::take).unwrap_or_default();
         let guest_error = self.log.as_ref().and_then(GuestLog::error);
-        tracing::info!(
+        self.access_log.record(&AccessLine {
+            ts_ms: now_ms(),
+            level: "INFO",
             target: "warden::access",
-            request_id = %self.request_id,
-            tenant = %self.tenant,
-            function = %self.function,
-            version = %self.version,
-            method = %self.method,
-            path = %self.path,
-            status = self.status,
-            duration_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-            bytes_out = bytes,
-            stream_failed = failed,
-            guest_output = %guest_output,
+            request_id: &self.request_id,
+            tenant: &self.tenant,
+            function: &self.function,
+            version: &self.version,
+            method: &self.method,
+            path: &self.path,
+            status: self.status,
+            duration_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            bytes_out: bytes,
+            stream_failed: failed,
+            guest_output: &guest_output,
             guest_output_dropped,
-            guest_error = guest_error.as_deref().unwrap_or(""),
-            "request"
-        );
+            guest_error: guest_error.as_deref().unwrap_or(""),
+        });
         drop(self.inflight);
     }
 }

@@ -1,8 +1,13 @@
-//! Logging: JSON lines on stdout, written by a background thread so a
-//! request never waits on log I/O.
+//! Logging: JSON lines on stdout, written in the background so a request
+//! never waits on log I/O. Operational events go through `tracing`; the
+//! per-request access log has its own cheaper path ([`AccessLog`]).
 //!
 //! Spans around each hop use `tracing` at debug level, which costs nothing
 //! unless enabled (`RUST_LOG=debug`) and is where OTLP export plugs in.
+
+mod access_log;
+
+pub use access_log::{AccessLine, AccessLog, AccessLogWriter, now_ms};
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
