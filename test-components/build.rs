@@ -137,7 +137,9 @@ fn build(workspace: &Path, target_dir: &Path, guests: &[(String, PathBuf)]) {
     let deny_warnings = env::var("RUSTFLAGS").is_ok_and(|f| f.contains("-D warnings"));
     cmd.env("RUSTFLAGS", if deny_warnings { "-D warnings" } else { "" });
     // Small components compile faster in every test: drop DWARF (mostly
-    // std's), keep the name section so traps still name functions.
+    // std's), keep the name section so traps still name functions. (The
+    // workspace's `guest` profile does the same plus LTO; this stays on
+    // `release` because bench/ reads target/guests/wasm32-wasip2/release.)
     cmd.env("CARGO_PROFILE_RELEASE_DEBUG", "false")
         .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo");
 

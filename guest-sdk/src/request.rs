@@ -98,14 +98,26 @@ impl Request {
 
     /// The first value of query parameter `name`, percent-decoded
     /// (`+` counts as a space, as in HTML forms).
+    ///
+    /// Every `%XX` escape is decoded, including `%00` (NUL) and `%2B` (a
+    /// literal `+`); bytes that do not form UTF-8 become U+FFFD. A
+    /// parameter without `=` has the empty value.
     pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+
+    /// Every query parameter as a percent-decoded `(name, value)` pair, in
+    /// order (repeated names appear repeatedly); empty segments are skipped.
+    pub fn query_pairs(&self) -> impl Iterator<Item = (String, String)> + '_ {
         self.query
             .split('&')
-            .filter_map(|pair| {
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
                 let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                (percent_decode(key) == name).then(|| percent_decode(value))
+                (percent_decode(key), percent_decode(value))
             })
-            .next()
     }
 
     /// The authority (`host[:port]`) the client addressed, if known.
@@ -188,21 +200,29 @@ fn percent_decode(input: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(byte) => {
-                        out.push(byte);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex_digit(bytes[i + 1]), hex_digit(bytes[i + 2]))
+            {
+                (Some(high), Some(low)) => {
+                    out.push(high << 4 | low);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             byte => out.push(byte),
         }
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The value of one hex digit (either case).
+fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -225,6 +245,20 @@ mod tests {
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
         assert_eq!(percent_decode("%41"), "A");
+        assert_eq!(percent_decode("%-1%+f"), "%-1% f");
+    }
+
+    #[test]
+    fn query_params_decode_any_byte() {
+        let req = Request::new(Method::Get, "/kv?key=a%00b%7B%7d%2B%25&x&empty=");
+        assert_eq!(req.query_param("key").as_deref(), Some("a\0b{}+%"));
+        assert_eq!(req.query_param("x").as_deref(), Some(""));
+        assert_eq!(req.query_param("empty").as_deref(), Some(""));
+        let multibyte = Request::new(Method::Get, "/?k=%C3%A9t%C3%A9&k=second");
+        assert_eq!(multibyte.query_param("k").as_deref(), Some("été"));
+        let pairs: Vec<(String, String)> = req.query_pairs().collect();
+        assert_eq!(pairs.len(), 3);
+        assert_eq!(pairs[1], ("x".to_owned(), String::new()));
     }
 
     #[test]

@@ -11,9 +11,15 @@
 //! | [`WASI_HELLO`] | `wasi` crate only, the `wasmtime serve` hello: 200 `Hello, wasi!\n` |
 //! | [`HELLO`] | the hello example (warden-sdk): 200 `Hello from Warden!\n` on GET |
 //! | [`QUOTE_API`] | the pricing example: `POST /quote`, `GET /quote/health` |
+//! | [`TODO_API`] | the todo example: CRUD on `/todos` over kv, cache and rate-limit |
 //! | [`ECHO`] | streams the body back; `x-request-id` -> `x-seen-request-id` |
 //! | [`STDIO`] | prints to stdout/stderr; JSON `{"env_vars", "fs_error", ...}` |
 //! | [`AUTH_PROBE`] | JSON `{"principal", "scope", "has_scope"}` (`?scope=x`) |
+//! | [`KV_PROBE`] | one kv or cache call per request: `/kv?key=`, `/kv/list`, `/kv/incr`, `/kv/cas`, `/cache?key=` |
+//! | [`CACHE_FILL`] | `GET /fill?key=&sleep_ms=`: read-through with a slow loader, `{"value", "loaded"}` |
+//! | [`SLEEPY`] | `GET /sleep?ms=N`: sleeps on the host clock (no CPU), `slept N` |
+//! | [`FLAGS_PROBE`] | `GET /flag?name=&subject=[&attr=v]`: `{"variant": null \| {"name", "value"}}` |
+//! | [`RL_PROBE`] | `POST /rl?key=&count=&period_ms=&burst=&cost=`: the decision as JSON |
 //! | [`SPIN_LOOP`] | never returns: CPU deadline |
 //! | [`MEMORY_BOMB`] | allocates until it traps: memory cap |
 //! | [`SOCKETS`] | imports `wasi:sockets`: upload must be rejected |

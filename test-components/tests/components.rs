@@ -100,3 +100,41 @@ fn auth_probe_imports_the_auth_interface() {
         "{imports:?}"
     );
 }
+
+#[test]
+fn capability_probes_import_their_interfaces() {
+    let expected: &[(&str, &[&str])] = &[
+        (
+            tc::KV_PROBE,
+            &["warden:platform/kv@", "warden:platform/cache@"],
+        ),
+        (
+            tc::CACHE_FILL,
+            &[
+                "warden:platform/cache@",
+                "warden:platform/kv@",
+                "wasi:clocks/monotonic-clock@",
+            ],
+        ),
+        (tc::SLEEPY, &["wasi:clocks/monotonic-clock@"]),
+        (tc::FLAGS_PROBE, &["warden:platform/feature-flags@"]),
+        (tc::RL_PROBE, &["warden:platform/rate-limit@"]),
+        (
+            tc::TODO_API,
+            &[
+                "warden:platform/kv@",
+                "warden:platform/cache@",
+                "warden:platform/rate-limit@",
+            ],
+        ),
+    ];
+    for (path, interfaces) in expected {
+        let (imports, _) = interface(&tc::bytes(path));
+        for prefix in *interfaces {
+            assert!(
+                imports.iter().any(|i| i.starts_with(prefix)),
+                "{path} lacks {prefix}: {imports:?}"
+            );
+        }
+    }
+}
