@@ -7,7 +7,7 @@
 //!
 //! [[functions]]
 //! name = "hello"
-//! component = "../target/wasm32-wasip2/release/hello.wasm"   # relative to this file
+//! component = "../target/wasm32-wasip2/guest/hello.wasm"   # relative to this file
 //! routes = ["/hello"]
 //! [functions.limits]                    # optional; node defaults otherwise
 //! memory_mb = 64
