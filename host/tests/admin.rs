@@ -237,3 +237,41 @@ async fn metrics_count_requests_per_tenant_function_and_class() {
     assert!(text.contains("warden_pool_instances_in_use"), "{text}");
     node.shutdown().await;
 }
+
+#[tokio::test]
+async fn deleting_a_tenant_unroutes_it_and_keeps_others() {
+    let node = TestNode::start().await;
+    node.deploy("acme", "hello", &["/hello"], &component(guests::WASI_HELLO))
+        .await;
+    node.deploy(
+        "globex",
+        "hello",
+        &["/hello"],
+        &component(guests::WASI_HELLO),
+    )
+    .await;
+    let r = node
+        .admin(Method::DELETE, "/v1/tenants/acme", Bytes::new())
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    let r = node.get("acme.localhost", "/hello").await;
+    assert_eq!(r.error_code(), "unknown_host");
+    assert_eq!(
+        node.get("globex.localhost", "/hello").await.status,
+        StatusCode::OK
+    );
+    let r = node.admin(Method::GET, "/v1/tenants", Bytes::new()).await;
+    let names: Vec<_> = r
+        .json()
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|t| t["name"].clone())
+        .collect();
+    assert_eq!(names, vec![serde_json::json!("globex")]);
+    let r = node
+        .admin(Method::DELETE, "/v1/tenants/acme", Bytes::new())
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    node.shutdown().await;
+}
