@@ -218,7 +218,7 @@ impl Warden {
         let metrics = Arc::new(Metrics::new());
         let caps = Arc::new(Capabilities::build(&config).await?);
         let (access_log, access_log_writer) = if config.access_log {
-            let (log, writer) = crate::telemetry::AccessLog::stdout();
+            let (log, writer) = crate::telemetry::AccessLog::stdout()?;
             (log, Some(writer))
         } else {
             (crate::telemetry::AccessLog::disabled(), None)
