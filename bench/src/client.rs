@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use http::header::{HOST, HeaderName, HeaderValue};
+use http::header::{HOST, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
@@ -46,6 +46,18 @@ pub struct Answer {
     pub status: u16,
     /// Body length in bytes.
     pub body_len: u64,
+}
+
+/// A whole response: status, headers and body (for clients that read what
+/// the server answered, such as the seeding scenario).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status code.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
 }
 
 /// An open connection; requests on it go one at a time.
@@ -102,5 +114,32 @@ impl Conn {
             }
         }
         Ok(Answer { status, body_len })
+    }
+
+    /// Sends one request and returns the whole response.
+    pub async fn send_full(&mut self, req: Request<Full<Bytes>>) -> Result<Reply, TransportError> {
+        self.sender
+            .ready()
+            .await
+            .map_err(|e| TransportError::from_hyper(&e))?;
+        let resp = self
+            .sender
+            .send_request(req)
+            .await
+            .map_err(|e| TransportError::from_hyper(&e))?;
+        let (parts, body) = resp.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(|e| match TransportError::from_hyper(&e) {
+                TransportError::Other => TransportError::Body,
+                kind => kind,
+            })?
+            .to_bytes();
+        Ok(Reply {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+        })
     }
 }

@@ -240,8 +240,42 @@ pub fn run(spec: RunSpec, threads: usize) -> Result<RunResult> {
     })
 }
 
-/// Runs a thread's workers to completion on a single-threaded runtime.
-fn run_bucket(bucket: Vec<WorkerFuture>) -> Result<Vec<Tally>> {
+/// Runs `futures` spread over `threads` OS threads (future `i` on thread
+/// `i % threads`), each thread on its own single-threaded tokio runtime as
+/// [`run`] does; returns their outputs (in no particular order) once all
+/// are done.
+pub fn run_spread<T: Send + 'static>(
+    futures: Vec<Pin<Box<dyn Future<Output = T> + Send>>>,
+    threads: usize,
+) -> Result<Vec<T>> {
+    let threads = threads.max(1);
+    let mut buckets: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, f) in futures.into_iter().enumerate() {
+        buckets[i % threads].push(f);
+    }
+    let mut out = Vec::new();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = buckets
+            .into_iter()
+            .filter(|b| !b.is_empty())
+            .map(|bucket| scope.spawn(move || run_bucket(bucket)))
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(Ok(results)) => out.extend(results),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(anyhow!("a load generator thread panicked")),
+            }
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Runs a thread's futures to completion on a single-threaded runtime.
+fn run_bucket<T: Send + 'static>(
+    bucket: Vec<Pin<Box<dyn Future<Output = T> + Send>>>,
+) -> Result<Vec<T>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

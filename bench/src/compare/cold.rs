@@ -42,19 +42,17 @@ pub fn run(ctx: &mut Ctx) -> Table {
 /// Samples, as a row.
 fn row(label: &str, samples: &Latencies, extra: &str) -> Row {
     let s = samples.summary();
-    let mut note = format!("max {}", fmt_ms(s.max_us));
-    if !extra.is_empty() {
-        note = format!("{note}; {extra}");
-    }
     Row::Measured {
         label: label.into(),
         figures: Figures {
             p50_us: Some(s.p50_us as f64),
+            p95_us: Some(s.p95_us as f64),
             p99_us: Some(s.p99_us as f64),
+            max_us: Some(s.max_us as f64),
             count: s.count,
             ..Figures::default()
         },
-        note,
+        note: extra.to_owned(),
     }
 }
 

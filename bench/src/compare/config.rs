@@ -19,6 +19,9 @@ pub enum Scenario {
     Cold,
     /// Many distinct components deployed, random traffic across all.
     Tenants,
+    /// The CRUD example seeded with users and documents through Warden,
+    /// then a CRUD mix.
+    Seed,
     /// All of the above.
     All,
 }
@@ -130,9 +133,42 @@ pub struct CompareArgs {
     /// Tenant counts of the many-tenants scenario, comma-separated [default: 1000,10000; smoke: 3].
     #[arg(long, value_delimiter = ',')]
     pub tenants: Vec<u32>,
-    /// Deploys run at once in the many-tenants scenario.
-    #[arg(long, default_value_t = 2)]
+    /// Admin API deploys in flight at once (many-tenants and seed scenarios).
+    #[arg(long, default_value_t = 4)]
     pub deploy_parallelism: usize,
+    /// Host config file (TOML) passed to every `warden serve` as `--config`.
+    #[arg(long)]
+    pub warden_config: Option<PathBuf>,
+    /// Seed scenario: fraction of the full size (10,000 users and 1,000,000
+    /// documents; tenants are not scaled) [default: 1; smoke: 0.001].
+    #[arg(long)]
+    pub scale: Option<f64>,
+    /// Seed scenario: tenants, each with the todo example deployed.
+    #[arg(long, default_value_t = 10)]
+    pub seed_tenants: u32,
+    /// Seed scenario: synthetic users at scale 1 (each is an `x-client-id`
+    /// and belongs to one tenant).
+    #[arg(long, default_value_t = 10_000)]
+    pub seed_users: u64,
+    /// Seed scenario: documents (todos) created at scale 1.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub seed_documents: u64,
+    /// Seed scenario: creates in flight while seeding.
+    #[arg(long, default_value_t = 32)]
+    pub seed_concurrency: usize,
+    /// Seed scenario: the CRUD mix, percent per operation.
+    #[arg(long, default_value = "get=70,list=10,create=15,update=5")]
+    pub crud_mix: String,
+    /// Seed scenario: measured time of the CRUD mix [default: 30s; smoke: 1s].
+    #[arg(long, value_parser = parse_duration)]
+    pub crud_duration: Option<Duration>,
+    /// Seed scenario: seed of every random choice (titles, users, the mix).
+    #[arg(long, default_value_t = 1)]
+    pub rng_seed: u64,
+    /// Seed scenario: the todo example component [default:
+    /// <target>/guests/wasm32-wasip2/release/todo_api.wasm].
+    #[arg(long)]
+    pub todo_component: Option<PathBuf>,
     /// Warden's compiled-artifact cache, relative to its data dir; removed
     /// to force a compile in the cold scenario.
     #[arg(long, default_value = "artifacts")]
@@ -174,6 +210,12 @@ pub struct Config {
     pub component: PathBuf,
     /// JSON example component.
     pub json_component: PathBuf,
+    /// The todo example component.
+    pub todo_component: PathBuf,
+    /// Seed scenario size factor.
+    pub scale: f64,
+    /// Measured time of the CRUD mix.
+    pub crud_duration: Duration,
 }
 
 impl Config {
@@ -220,6 +262,7 @@ impl Config {
                 Scenario::Json,
                 Scenario::Cold,
                 Scenario::Tenants,
+                Scenario::Seed,
             ];
         }
         scenarios.sort();
@@ -270,6 +313,16 @@ impl Config {
                 .json_component
                 .clone()
                 .unwrap_or_else(|| guests.join("quote_api.wasm")),
+            todo_component: args
+                .todo_component
+                .clone()
+                .unwrap_or_else(|| guests.join("todo_api.wasm")),
+            scale: args.scale.unwrap_or(if smoke { 0.001 } else { 1.0 }),
+            crud_duration: args.crud_duration.unwrap_or(if smoke {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_secs(30)
+            }),
             bin_dir,
             target_dir,
             workspace,

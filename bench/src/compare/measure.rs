@@ -70,7 +70,9 @@ impl Tally {
         Figures {
             rps: (secs > 0.0).then(|| n as f64 / secs),
             p50_us: (n > 0).then_some(s.p50_us as f64),
+            p95_us: (n > 0).then_some(s.p95_us as f64),
             p99_us: (n > 0).then_some(s.p99_us as f64),
+            max_us: (n > 0).then_some(s.max_us as f64),
             cpu_per_req_us: (n > 0).then(|| self.cpu.as_secs_f64() * 1e6 / n as f64),
             count: n,
             errors: self.outcomes.errors(),

@@ -7,14 +7,17 @@
 //! (the tables say so). Server CPU per request comes from /proc/PID/stat
 //! before and after each measured run.
 
+pub mod admin;
 pub mod cold;
 pub mod config;
 pub mod context;
+pub mod crud;
 pub mod hello;
 pub mod json;
 pub mod measure;
 pub mod probe;
 pub mod process;
+pub mod seed;
 pub mod table;
 pub mod tenants;
 pub mod variants;
@@ -41,6 +44,7 @@ pub fn run(args: CompareArgs) -> Result<bool> {
             Scenario::Json => json::run(&mut ctx),
             Scenario::Cold => cold::run(&mut ctx),
             Scenario::Tenants => tenants::run(&mut ctx),
+            Scenario::Seed => seed::run(&mut ctx),
             Scenario::All => continue,
         };
         println!("{}", table.render());

@@ -10,8 +10,12 @@ pub struct Figures {
     pub rps: Option<f64>,
     /// Median latency, microseconds.
     pub p50_us: Option<f64>,
+    /// 95th percentile latency, microseconds.
+    pub p95_us: Option<f64>,
     /// 99th percentile latency, microseconds.
     pub p99_us: Option<f64>,
+    /// Largest latency, microseconds.
+    pub max_us: Option<f64>,
     /// Server CPU time per request, microseconds.
     pub cpu_per_req_us: Option<f64>,
     /// Responses received (or samples taken).
@@ -73,11 +77,16 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
-const HEADER: [&str; 7] = [
+/// Number of columns.
+const COLUMNS: usize = 9;
+
+const HEADER: [&str; COLUMNS] = [
     "server / case",
     "req/s",
     "p50",
+    "p95",
     "p99",
+    "max",
     "CPU/req",
     "n",
     "errors / notes",
@@ -86,7 +95,7 @@ const HEADER: [&str; 7] = [
 impl Table {
     /// Renders the table as Markdown.
     pub fn render(&self) -> String {
-        let cells: Vec<[String; 7]> = self.rows.iter().map(cells).collect();
+        let cells: Vec<[String; COLUMNS]> = self.rows.iter().map(cells).collect();
         let mut widths = HEADER.map(str::len);
         for row in &cells {
             for (w, c) in widths.iter_mut().zip(row) {
@@ -105,11 +114,11 @@ impl Table {
     }
 }
 
-fn line(out: &mut String, cells: &[String; 7], widths: &[usize; 7]) {
+fn line(out: &mut String, cells: &[String; COLUMNS], widths: &[usize; COLUMNS]) {
     out.push('|');
     for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
         // Text columns left-aligned, figures right-aligned.
-        if i == 0 || i == 6 {
+        if i == 0 || i == COLUMNS - 1 {
             let _ = write!(out, " {c:<w$} |");
         } else {
             let _ = write!(out, " {c:>w$} |");
@@ -118,7 +127,7 @@ fn line(out: &mut String, cells: &[String; 7], widths: &[usize; 7]) {
     out.push('\n');
 }
 
-fn cells(row: &Row) -> [String; 7] {
+fn cells(row: &Row) -> [String; COLUMNS] {
     match row {
         Row::Measured {
             label,
@@ -133,7 +142,9 @@ fn cells(row: &Row) -> [String; 7] {
                 label.clone(),
                 opt(f.rps, |v| format!("{v:.0}")),
                 opt(f.p50_us, fmt_latency),
+                opt(f.p95_us, fmt_latency),
                 opt(f.p99_us, fmt_latency),
+                opt(f.max_us, fmt_latency),
                 opt(f.cpu_per_req_us, |v| format!("{v:.1} us")),
                 f.count.to_string(),
                 notes,
@@ -143,7 +154,9 @@ fn cells(row: &Row) -> [String; 7] {
             label.clone(),
             ratio(num.rps, den.rps),
             ratio(num.p50_us, den.p50_us),
+            ratio(num.p95_us, den.p95_us),
             ratio(num.p99_us, den.p99_us),
+            ratio(num.max_us, den.max_us),
             ratio(num.cpu_per_req_us, den.cpu_per_req_us),
             String::new(),
             "ratio (>1: first is higher)".to_owned(),
@@ -153,10 +166,12 @@ fn cells(row: &Row) -> [String; 7] {
     }
 }
 
-fn blank(label: &str, note: String) -> [String; 7] {
+fn blank(label: &str, note: String) -> [String; COLUMNS] {
     let dash = || "-".to_owned();
     [
         label.to_owned(),
+        dash(),
+        dash(),
         dash(),
         dash(),
         dash(),
@@ -195,7 +210,9 @@ mod tests {
         let a = Figures {
             rps: Some(20_000.0),
             p50_us: Some(1000.0),
+            p95_us: Some(3000.0),
             p99_us: Some(4000.0),
+            max_us: Some(9000.0),
             cpu_per_req_us: Some(50.0),
             count: 100_000,
             errors: 0,
@@ -238,6 +255,6 @@ mod tests {
             .filter(|l| l.starts_with('|'))
             .map(|l| l.matches('|').count())
             .collect();
-        assert!(bars.iter().all(|&n| n == 8), "{bars:?}");
+        assert!(bars.iter().all(|&n| n == COLUMNS + 1), "{bars:?}");
     }
 }

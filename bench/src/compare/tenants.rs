@@ -1,21 +1,22 @@
 //! Many tenants: N distinct components (variants of the hello component,
-//! each with its own hash) deployed as N tenants on one node, then random
-//! traffic across all of them. Reports throughput, latency, CPU, the node's
-//! RSS and how long the deploys took.
+//! each with its own hash) deployed as N tenants on one node through the
+//! admin API, then random traffic across all of them. Reports throughput,
+//! latency, CPU, the node's RSS and how long the deploys took.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use serde_json::json;
 
+use super::admin::{AdminApi, FunctionDeploy, deploy_many};
 use super::context::Ctx;
 use super::measure::{Contestant, alternate};
 use super::probe::{get, wait_until_ok};
 use super::table::{Row, Table};
 use super::variants::variant;
-use super::warden::{Deployer, Function, WardenNode};
+use super::warden::WardenNode;
 
 /// Runs the scenario for every `--tenants` count and returns one table.
 pub fn run(ctx: &mut Ctx) -> Table {
@@ -50,22 +51,27 @@ fn tenant(i: u32) -> String {
 }
 
 fn measure(ctx: &mut Ctx, n: u32) -> Result<(super::table::Figures, String)> {
-    let template = std::fs::read(ctx.hello_component()?)?;
+    let template = Bytes::from(std::fs::read(ctx.hello_component()?)?);
     let bin = ctx.warden_bin()?;
-    let dir = ctx.cfg.work_dir.join(format!("tenants-{n}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)?;
-    }
-    std::fs::create_dir_all(&dir)?;
-    let manifests = generate(&dir, &template, n)?;
-
     let mut node = WardenNode::new(&ctx.cfg, &bin, &format!("warden-tenants-{n}"))?;
     node.start()?;
-    let token = node.admin_token()?;
+    let api = AdminApi::new(node.admin, &node.admin_token()?);
     let parallel = ctx.cfg.args.deploy_parallelism.max(1);
-    let started = Instant::now();
-    deploy_all(&node.deployer(), &manifests, &token, parallel)?;
-    let deploy_time = started.elapsed();
+    let count = usize::try_from(n)?;
+    // Each variant is built when its turn comes: 10,000 of them never sit
+    // in memory or on disk together.
+    let deploy_time = ctx
+        .rt
+        .block_on(deploy_many(&api, count, parallel, 1000, move |i| {
+            let i = u32::try_from(i)?;
+            Ok(FunctionDeploy {
+                tenant: tenant(i),
+                function: "hello".into(),
+                routes: vec!["/hello".into()],
+                limits: json!({}),
+                component: Bytes::from(variant(&template, i)),
+            })
+        }))?;
     let rss_deployed = node.process()?.rss_bytes()?;
 
     let targets = (0..n)
@@ -89,15 +95,14 @@ fn measure(ctx: &mut Ctx, n: u32) -> Result<(super::table::Figures, String)> {
         .context("no result")??;
     let rss_loaded = node.process()?.rss_bytes()?;
     node.stop()?;
-    // Generated components and data dirs of 10,000 tenants take gigabytes.
-    let _ = std::fs::remove_dir_all(&dir);
+    // The data dir of 10,000 tenants takes gigabytes.
     let _ = std::fs::remove_dir_all(&node.data_dir);
 
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let secs = deploy_time.as_secs_f64();
     let mut note = format!(
-        "deploys took {:.1} s ({:.1} ms each, {parallel} at a time); RSS {:.0} MiB after deploys, {:.0} MiB after load",
-        deploy_time.as_secs_f64(),
-        deploy_time.as_secs_f64() * 1000.0 / f64::from(n.max(1)),
+        "deploys took {secs:.1} s ({:.1} tenants/s, {parallel} at a time through the admin API); RSS {:.0} MiB after deploys, {:.0} MiB after load",
+        f64::from(n) / secs.max(1e-9),
         mib(rss_deployed),
         mib(rss_loaded),
     );
@@ -106,57 +111,4 @@ fn measure(ctx: &mut Ctx, n: u32) -> Result<(super::table::Figures, String)> {
         note = format!("{note}; {rounds}");
     }
     Ok((tally.figures(), note))
-}
-
-/// Writes variant `i` and a one-function manifest for tenant `i`, for all
-/// `i < n`; returns the manifest paths.
-fn generate(dir: &Path, template: &[u8], n: u32) -> Result<Vec<PathBuf>> {
-    (0..n)
-        .map(|i| {
-            let wasm = dir.join(format!("{}.wasm", tenant(i)));
-            std::fs::write(&wasm, variant(template, i))
-                .with_context(|| format!("writing {}", wasm.display()))?;
-            let manifest = dir.join(format!("{}.toml", tenant(i)));
-            let f = Function {
-                name: "hello".into(),
-                component: wasm,
-                route: "/hello".into(),
-            };
-            WardenNode::write_manifest(&manifest, &tenant(i), &[f])?;
-            Ok(manifest)
-        })
-        .collect()
-}
-
-/// Deploys every manifest, `parallel` at a time; stops at the first failure.
-fn deploy_all(node: &Deployer, manifests: &[PathBuf], token: &str, parallel: usize) -> Result<()> {
-    let next = AtomicUsize::new(0);
-    let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    std::thread::scope(|s| {
-        for _ in 0..parallel {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(m) = manifests.get(i) else { break };
-                    if failure.lock().map(|f| f.is_some()).unwrap_or(true) {
-                        break;
-                    }
-                    if let Err(e) = node.deploy(m, token) {
-                        if let Ok(mut f) = failure.lock() {
-                            f.get_or_insert(e);
-                        }
-                        break;
-                    }
-                    if (i + 1).is_multiple_of(1000) {
-                        eprintln!("  deployed {}/{}", i + 1, manifests.len());
-                    }
-                }
-            });
-        }
-    });
-    match failure.into_inner() {
-        Ok(None) => Ok(()),
-        Ok(Some(e)) => Err(e),
-        Err(_) => Err(anyhow!("a deploy thread panicked")),
-    }
 }

@@ -1,5 +1,6 @@
 //! A Warden node under test: `warden serve` on its own data dir and ports,
-//! deploys through `warden deploy`.
+//! deploys through `warden deploy` (the many-tenants and seed scenarios use
+//! the admin API directly, see [`super::admin`]).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,7 @@ pub struct WardenNode {
     pub listen: SocketAddr,
     /// Admin API address.
     pub admin: SocketAddr,
+    config: Option<PathBuf>,
     process: Option<ServerProcess>,
     starts: u32,
 }
@@ -60,6 +62,7 @@ impl WardenNode {
             logs: cfg.work_dir.clone(),
             listen: free_local_addr()?,
             admin: free_local_addr()?,
+            config: cfg.args.warden_config.clone(),
             process: None,
             starts: 0,
         })
@@ -81,6 +84,9 @@ impl WardenNode {
             .arg(self.listen.to_string())
             .arg("--admin-listen")
             .arg(self.admin.to_string());
+        if let Some(config) = &self.config {
+            cmd.arg("--config").arg(config);
+        }
         let started = Instant::now();
         let mut p = ServerProcess::spawn(&self.name, cmd, &log)?;
         p.wait_for_port(self.admin, START_TIMEOUT)?;
