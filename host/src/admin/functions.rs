@@ -89,11 +89,12 @@ pub(super) async fn put(
         .check_function_limits(&spec.limits)
         .map_err(|m| AdminError::bad_request("invalid_limits", m))?;
     let registry = node.registry();
+    let t = tenant.clone();
     let (record, created) = tokio::task::spawn_blocking(move || {
-        registry.put_function(&tenant, &function, &spec.routes, spec.limits)
+        registry.put_function(&t, &function, &spec.routes, spec.limits)
     })
     .await??;
-    node.reload_routes().await?;
+    node.reload_tenant(&tenant).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -163,9 +164,9 @@ pub(super) async fn activate(
 ) -> Result<Json<FunctionRecord>, AdminError> {
     let Activate { digest } = parse_json(&body)?;
     let registry = node.registry();
+    let t = tenant.clone();
     let record =
-        tokio::task::spawn_blocking(move || registry.activate(&tenant, &function, &digest))
-            .await??;
-    node.reload_routes().await?;
+        tokio::task::spawn_blocking(move || registry.activate(&t, &function, &digest)).await??;
+    node.reload_tenant(&tenant).await?;
     Ok(Json(record))
 }

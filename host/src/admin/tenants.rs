@@ -64,10 +64,11 @@ pub(super) async fn put(
         ));
     }
     let registry = node.registry();
+    let t = tenant.clone();
     let (record, created) =
-        tokio::task::spawn_blocking(move || registry.put_tenant(&tenant, &hosts, tier.as_deref()))
+        tokio::task::spawn_blocking(move || registry.put_tenant(&t, &hosts, tier.as_deref()))
             .await??;
-    node.reload_routes().await?;
+    node.reload_tenant(&tenant).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -81,7 +82,8 @@ pub(super) async fn delete(
     Path(tenant): Path<String>,
 ) -> Result<StatusCode, AdminError> {
     let registry = node.registry();
-    tokio::task::spawn_blocking(move || registry.delete_tenant(&tenant)).await??;
-    node.reload_routes().await?;
+    let t = tenant.clone();
+    tokio::task::spawn_blocking(move || registry.delete_tenant(&t)).await??;
+    node.reload_tenant(&tenant).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,7 +19,7 @@ pub use body::GatewayBody;
 pub use error::GatewayError;
 pub use policy::{RateHeaders, TenantPolicy};
 pub use request_id::{REQUEST_ID_HEADER, request_id};
-pub use routes::{Lookup, RouteTable, RouteTarget};
+pub use routes::{Lookup, RouteTable, RouteTarget, TenantRoutes};
 pub use server::serve;
 
 use crate::metrics::{Metrics, RouteMetrics};
@@ -83,6 +83,11 @@ impl Gateway {
     /// Replaces the route table; in-flight requests finish on the old one.
     pub fn set_routes(&self, table: RouteTable) {
         self.routes.store(Arc::new(table));
+    }
+
+    /// The current route table.
+    pub fn routes(&self) -> Arc<RouteTable> {
+        self.routes.load_full()
     }
 
     /// Serves one request.

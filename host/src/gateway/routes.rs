@@ -40,18 +40,34 @@ pub enum Lookup<'a> {
     NoRoute(&'a str),
 }
 
-/// All routes of the node.
-#[derive(Debug, Default)]
+/// All routes of the node. Cloning is cheap (one `Arc` per tenant), so a
+/// change to one tenant clones the table, replaces that tenant's entry and
+/// swaps the result in: O(tenants) pointer copies instead of re-reading the
+/// whole registry.
+#[derive(Debug, Default, Clone)]
 pub struct RouteTable {
     base_suffix: String,
-    tenants: HashMap<String, TenantRoutes>,
+    tenants: HashMap<String, Arc<TenantRoutes>>,
     custom_hosts: HashMap<String, String>,
 }
 
+/// One tenant's routes.
 #[derive(Debug, Default)]
-struct TenantRoutes {
+pub struct TenantRoutes {
     /// (prefix, target), longest prefix first.
     routes: Vec<(String, Arc<RouteTarget>)>,
+}
+
+impl TenantRoutes {
+    /// Routes from `(prefixes, target)` pairs.
+    pub fn new(functions: Vec<(Vec<String>, Arc<RouteTarget>)>) -> Self {
+        let mut routes: Vec<(String, Arc<RouteTarget>)> = functions
+            .into_iter()
+            .flat_map(|(prefixes, target)| prefixes.into_iter().map(move |p| (p, target.clone())))
+            .collect();
+        routes.sort_by(|(a, _), (b, _)| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        Self { routes }
+    }
 }
 
 impl RouteTable {
@@ -63,26 +79,30 @@ impl RouteTable {
         }
     }
 
-    /// Registers a tenant and its custom hosts (even with no functions yet).
-    pub fn add_tenant(&mut self, tenant: &str, hosts: &[String]) {
-        self.tenants.entry(tenant.to_string()).or_default();
+    /// Sets (or replaces) a tenant: its custom hosts and its routes.
+    pub fn set_tenant(&mut self, tenant: &str, hosts: &[String], routes: TenantRoutes) {
+        self.remove_tenant(tenant);
         for host in hosts {
             self.custom_hosts.insert(host.clone(), tenant.to_string());
         }
+        self.tenants.insert(tenant.to_string(), Arc::new(routes));
     }
 
-    /// Adds a function's routes.
-    pub fn add_function(&mut self, routes: &[String], target: Arc<RouteTarget>) {
-        let entry = self
-            .tenants
-            .entry(target.tenant.as_str().to_string())
-            .or_default();
-        for route in routes {
-            entry.routes.push((route.clone(), target.clone()));
+    /// Removes a tenant and its custom hosts.
+    pub fn remove_tenant(&mut self, tenant: &str) {
+        if self.tenants.remove(tenant).is_some() {
+            self.custom_hosts.retain(|_, owner| owner != tenant);
         }
-        entry
-            .routes
-            .sort_by(|(a, _), (b, _)| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    }
+
+    /// Number of tenants in the table.
+    pub fn len(&self) -> usize {
+        self.tenants.len()
+    }
+
+    /// Whether the table has no tenants.
+    pub fn is_empty(&self) -> bool {
+        self.tenants.is_empty()
     }
 
     /// Finds the target for `host` (with or without port) and `path`.
@@ -99,7 +119,7 @@ impl RouteTable {
         Lookup::NoRoute(tenant)
     }
 
-    fn tenant_for(&self, host: &str) -> Option<(&str, &TenantRoutes)> {
+    fn tenant_for(&self, host: &str) -> Option<(&str, &Arc<TenantRoutes>)> {
         let lower;
         let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
             lower = host.to_ascii_lowercase();
@@ -169,7 +189,7 @@ mod tests {
     #[test]
     fn tenants_are_found_by_subdomain_or_custom_host() {
         let mut t = RouteTable::new("localhost");
-        t.add_tenant("acme", &["api.acme.test".into()]);
+        t.set_tenant("acme", &["api.acme.test".into()], TenantRoutes::default());
         assert!(matches!(
             t.lookup("acme.localhost:1", "/x"),
             Lookup::NoRoute("acme")
@@ -186,5 +206,12 @@ mod tests {
             t.lookup("globex.localhost", "/x"),
             Lookup::UnknownHost
         ));
+        t.set_tenant("acme", &[], TenantRoutes::default());
+        assert!(
+            matches!(t.lookup("api.acme.test", "/x"), Lookup::UnknownHost),
+            "old hosts dropped"
+        );
+        t.remove_tenant("acme");
+        assert!(t.is_empty());
     }
 }

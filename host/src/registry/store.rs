@@ -298,6 +298,21 @@ impl Registry {
         Ok(record)
     }
 
+    /// One tenant and its functions, read in one transaction; `None` if the
+    /// tenant does not exist.
+    pub fn tenant_with_functions(
+        &self,
+        name: &str,
+    ) -> Result<Option<(TenantRecord, Vec<FunctionRecord>)>> {
+        let txn = self.db.begin_read()?;
+        let tenant: TenantRecord = match txn.open_table(TENANTS)?.get(name)? {
+            Some(v) => decode(v.value())?,
+            None => return Ok(None),
+        };
+        let functions = collect_prefix(&txn.open_table(FUNCTIONS)?, &format!("{name}/"))?;
+        Ok(Some((tenant, functions)))
+    }
+
     /// All tenants and functions, read in one transaction.
     pub fn snapshot(&self) -> Result<Snapshot> {
         let txn = self.db.begin_read()?;

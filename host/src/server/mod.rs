@@ -5,10 +5,12 @@
 //! call; it binds both listeners first (so `:0` works), then compiles the
 //! active versions and only then reports ready.
 
+mod routes;
+
 use crate::config::HostConfig;
-use crate::gateway::{Gateway, RouteTable, RouteTarget, TenantPolicy};
+use crate::gateway::Gateway;
 use crate::metrics::Metrics;
-use crate::registry::{BlobStore, Registry, RegistryError};
+use crate::registry::{BlobStore, Registry};
 use crate::runtime::{Capabilities, Runtime};
 use anyhow::Context as _;
 use std::collections::HashMap;
@@ -20,7 +22,6 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use warden_plugin_core::Tenant;
 
 /// The node's shared state, used by the admin API.
 pub struct Node {
@@ -85,82 +86,6 @@ impl Node {
         m.artifact_cache_hits
             .set(i64::try_from(self.runtime.artifacts().cache_hits()).unwrap_or(i64::MAX));
         m.encode()
-    }
-
-    /// Rebuilds the gateway's route table from the registry. Active versions
-    /// are prepared here (compiled or loaded from the artifact cache), never
-    /// on the request path. A version that cannot be prepared leaves its
-    /// function unserved (503) and is logged; the others keep serving.
-    pub async fn reload_routes(&self) -> Result<(), RegistryError> {
-        let _serialized = self.reload.lock().await;
-        let registry = self.registry.clone();
-        let snapshot = tokio::task::spawn_blocking(move || registry.snapshot())
-            .await
-            .map_err(|e| RegistryError::Storage(format!("registry worker failed: {e}")))??;
-        let mut table = RouteTable::new(&self.config.base_domain);
-        let mut policies = HashMap::new();
-        for tenant in &snapshot.tenants {
-            table.add_tenant(&tenant.name, &tenant.hosts);
-            let (tier_name, tier) = match self.config.tier(tenant.tier.as_deref()) {
-                Some(tier) => (
-                    tenant
-                        .tier
-                        .as_deref()
-                        .unwrap_or(crate::config::DEFAULT_TIER),
-                    tier,
-                ),
-                None => {
-                    tracing::error!(tenant = %tenant.name, tier = ?tenant.tier, "unknown tier; using the default tier");
-                    let default = crate::config::DEFAULT_TIER;
-                    let Some(tier) = self.config.tier(Some(default)) else {
-                        continue;
-                    };
-                    (default, tier)
-                }
-            };
-            let slots = self.tenant_slots(&tenant.name, tier.max_concurrent);
-            policies.insert(
-                tenant.name.clone(),
-                (
-                    Arc::new(TenantPolicy::new(tier_name, tier, slots)),
-                    tier.clone(),
-                ),
-            );
-        }
-        for function in &snapshot.functions {
-            let Some((policy, tier)) = policies.get(&function.tenant) else {
-                continue;
-            };
-            let Ok(tenant_id) = Tenant::new(&function.tenant) else {
-                tracing::error!(tenant = %function.tenant, "invalid tenant name in the registry");
-                continue;
-            };
-            let prepared = match &function.active {
-                Some(digest) => {
-                    let blobs = self.blobs.clone();
-                    let d = digest.clone();
-                    match self.runtime.prepare(digest, move || blobs.get(&d)).await {
-                        Ok(prepared) => Some(prepared),
-                        Err(e) => {
-                            tracing::error!(tenant = %function.tenant, function = %function.name, digest, error = %e, "cannot prepare active version");
-                            None
-                        }
-                    }
-                }
-                None => None,
-            };
-            let target = RouteTarget {
-                tenant: tenant_id,
-                policy: policy.clone(),
-                function: function.name.clone(),
-                prepared,
-                limits: self.config.effective_limits(&function.limits, tier),
-                metrics: self.metrics.route(&function.tenant, &function.name),
-            };
-            table.add_function(&function.routes, Arc::new(target));
-        }
-        self.gateway.set_routes(table);
-        Ok(())
     }
 
     fn tenant_slots(&self, tenant: &str, max: usize) -> Arc<Semaphore> {
