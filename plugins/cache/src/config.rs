@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
-use warden_plugin_core::redis::{DEFAULT_TIMEOUT, RedisHandle, RedisSettings};
+use warden_plugin_core::redis::{RedisHandle, RedisSettings, default_timeout_ms};
 
 use crate::limits::DEFAULT_MAX_VALUE_BYTES;
 use crate::memory::MemoryCache;
@@ -107,9 +107,6 @@ fn default_max_bytes() -> u64 {
 fn default_max_value_bytes() -> usize {
     DEFAULT_MAX_VALUE_BYTES
 }
-fn default_timeout_ms() -> u64 {
-    u64::try_from(DEFAULT_TIMEOUT.as_millis()).unwrap_or(200)
-}
 fn default_l1_max_bytes() -> u64 {
     16 * 1024 * 1024
 }
@@ -127,10 +124,7 @@ pub async fn build(config: &Config) -> Result<Arc<dyn Cache>, CacheError> {
             memory.max_value_bytes,
         ))),
         Config::Redis(redis) => {
-            let settings = RedisSettings {
-                url: redis.url.clone(),
-                timeout: Duration::from_millis(redis.timeout_ms),
-            };
+            let settings = RedisSettings::new(&redis.url, redis.timeout_ms);
             let l2 = RedisCache::new(
                 RedisHandle::connect(&settings).await?,
                 redis.max_value_bytes,

@@ -51,6 +51,49 @@ impl std::fmt::Debug for RedisSettings {
     }
 }
 
+impl RedisSettings {
+    /// Settings from a config's `url` and `timeout_ms`.
+    pub fn new(url: &str, timeout_ms: u64) -> Self {
+        Self {
+            url: url.to_string(),
+            timeout: Duration::from_millis(timeout_ms),
+        }
+    }
+}
+
+/// Default of a config's `timeout_ms` (for `#[serde(default = ...)]`).
+pub fn default_timeout_ms() -> u64 {
+    u64::try_from(DEFAULT_TIMEOUT.as_millis()).unwrap_or(200)
+}
+
+/// The `redis` backend settings of a plugin that needs nothing but the
+/// connection (rate limit, flags): `type = "redis"`, `url`, `timeout_ms`.
+#[derive(Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://` URL (may hold credentials; not printed by `Debug`).
+    pub url: String,
+    /// Budget of one call, in milliseconds.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &"<redacted>")
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
+impl RedisConfig {
+    /// The connection settings these stand for.
+    pub fn settings(&self) -> RedisSettings {
+        RedisSettings::new(&self.url, self.timeout_ms)
+    }
+}
+
 /// A reconnecting connection plus the per-call time budget. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisHandle {

@@ -22,11 +22,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
 use warden_plugin_core::Tenant;
-use warden_plugin_core::redis::{DEFAULT_TIMEOUT, RedisHandle, RedisSettings};
+use warden_plugin_core::redis::RedisHandle;
 
 use crate::memory::MemoryFlags;
 use crate::redis::RedisFlags;
@@ -57,29 +56,8 @@ pub struct MemoryConfig {
     pub tenants: BTreeMap<Tenant, BTreeMap<String, FlagDefinition>>,
 }
 
-/// Settings of the `redis` backend.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RedisConfig {
-    /// `redis://` URL (may hold credentials; not printed by `Debug`).
-    pub url: String,
-    /// Budget of one call, in milliseconds.
-    #[serde(default = "default_timeout_ms")]
-    pub timeout_ms: u64,
-}
-
-impl std::fmt::Debug for RedisConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisConfig")
-            .field("url", &"<redacted>")
-            .field("timeout_ms", &self.timeout_ms)
-            .finish()
-    }
-}
-
-fn default_timeout_ms() -> u64 {
-    u64::try_from(DEFAULT_TIMEOUT.as_millis()).unwrap_or(200)
-}
+/// Settings of the `redis` backend: `url` and `timeout_ms`.
+pub use warden_plugin_core::redis::RedisConfig;
 
 /// Builds the configured store; with `memory`, every configured flag is
 /// validated and all problems are reported together.
@@ -94,10 +72,7 @@ pub async fn build(config: &Config) -> Result<Arc<dyn FlagStore>, FlagError> {
             Ok(Arc::new(MemoryFlags::with_flags(flags)?))
         }
         Config::Redis(redis) => {
-            let settings = RedisSettings {
-                url: redis.url.clone(),
-                timeout: Duration::from_millis(redis.timeout_ms),
-            };
+            let settings = redis.settings();
             Ok(Arc::new(RedisFlags::new(
                 RedisHandle::connect(&settings).await?,
             )))

@@ -22,10 +22,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
-use warden_plugin_core::redis::{DEFAULT_TIMEOUT, RedisHandle, RedisSettings};
+use warden_plugin_core::redis::{RedisHandle, RedisSettings, default_timeout_ms};
 
 use crate::memory::MemoryKv;
 use crate::redb::RedbKv;
@@ -112,10 +111,6 @@ fn default_max_value_bytes() -> usize {
     DEFAULT_MAX_VALUE_BYTES
 }
 
-fn default_timeout_ms() -> u64 {
-    u64::try_from(DEFAULT_TIMEOUT.as_millis()).unwrap_or(200)
-}
-
 /// Builds the configured store. Opening a redb file that is corrupt or
 /// held by another process is an error; an unreachable Redis is not (calls
 /// report `Unavailable` until it is back).
@@ -126,10 +121,7 @@ pub async fn build(config: &Config) -> Result<Arc<dyn KvStore>, KvError> {
             RedbKv::open(&redb.path, redb.max_value_bytes).await?,
         )),
         Config::Redis(redis) => {
-            let settings = RedisSettings {
-                url: redis.url.clone(),
-                timeout: Duration::from_millis(redis.timeout_ms),
-            };
+            let settings = RedisSettings::new(&redis.url, redis.timeout_ms);
             let handle = RedisHandle::connect(&settings).await?;
             Ok(Arc::new(RedisKv::new(handle, redis.max_value_bytes)))
         }

@@ -16,10 +16,9 @@
 //! can derive them from tenant tiers and routes.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
-use warden_plugin_core::redis::{DEFAULT_TIMEOUT, RedisHandle, RedisSettings};
+use warden_plugin_core::redis::RedisHandle;
 
 use crate::memory::MemoryLimiter;
 use crate::redis::RedisLimiter;
@@ -46,29 +45,8 @@ impl Default for Config {
 #[serde(deny_unknown_fields)]
 pub struct MemoryConfig {}
 
-/// Settings of the `redis` backend.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RedisConfig {
-    /// `redis://` URL (may hold credentials; not printed by `Debug`).
-    pub url: String,
-    /// Budget of one check, in milliseconds.
-    #[serde(default = "default_timeout_ms")]
-    pub timeout_ms: u64,
-}
-
-impl std::fmt::Debug for RedisConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisConfig")
-            .field("url", &"<redacted>")
-            .field("timeout_ms", &self.timeout_ms)
-            .finish()
-    }
-}
-
-fn default_timeout_ms() -> u64 {
-    u64::try_from(DEFAULT_TIMEOUT.as_millis()).unwrap_or(200)
-}
+/// Settings of the `redis` backend: `url` and `timeout_ms`.
+pub use warden_plugin_core::redis::RedisConfig;
 
 /// Builds the configured limiter. An unreachable Redis is not an error here
 /// (checks report `Unavailable` until it is back); a malformed URL is.
@@ -76,10 +54,7 @@ pub async fn build(config: &Config) -> Result<Arc<dyn RateLimiter>, RateLimitErr
     match config {
         Config::Memory(MemoryConfig {}) => Ok(Arc::new(MemoryLimiter::new())),
         Config::Redis(redis) => {
-            let settings = RedisSettings {
-                url: redis.url.clone(),
-                timeout: Duration::from_millis(redis.timeout_ms),
-            };
+            let settings = redis.settings();
             Ok(Arc::new(RedisLimiter::new(
                 RedisHandle::connect(&settings).await?,
             )))
