@@ -202,7 +202,9 @@ pub struct ConfigError {
 }
 
 impl HostConfig {
-    /// Reads and validates a config file.
+    /// Reads and parses a config file (unknown keys are errors). The values
+    /// are checked by [`HostConfig::validate`], which `Warden::start` runs
+    /// once command-line overrides have been applied.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             problems: vec![format!("cannot read {}: {e}", path.display())],
@@ -210,7 +212,6 @@ impl HostConfig {
         let config: HostConfig = toml::from_str(&text).map_err(|e| ConfigError {
             problems: vec![format!("{}: {e}", path.display())],
         })?;
-        config.validate()?;
         Ok(config)
     }
 

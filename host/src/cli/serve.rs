@@ -19,9 +19,7 @@ fn config_from(args: &ServeArgs) -> Result<HostConfig, CliError> {
     if let Some(addr) = args.admin_listen {
         config.admin_listen = addr;
     }
-    config
-        .validate()
-        .map_err(|e| CliError::Other(e.to_string()))?;
+    // Warden::start validates the result, overrides included.
     Ok(config)
 }
 
