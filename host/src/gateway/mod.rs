@@ -145,20 +145,17 @@ impl Gateway {
         exchange: &mut Exchange,
     ) -> Result<Response<GatewayBody>, GatewayError> {
         let routes = self.routes.load();
-        let host = req
-            .uri()
-            .authority()
-            .map(|a| a.as_str().to_string())
-            .or_else(|| {
-                req.headers()
-                    .get(http::header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .map(str::to_string)
-            })
-            .ok_or(GatewayError::MissingHost)?;
-        let target = match routes.lookup(&host, req.uri().path()) {
+        let host = match req.uri().authority() {
+            Some(authority) => authority.as_str(),
+            None => req
+                .headers()
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .ok_or(GatewayError::MissingHost)?,
+        };
+        let target = match routes.lookup(host, req.uri().path()) {
             Lookup::Found(target) => target.clone(),
-            Lookup::UnknownHost => return Err(GatewayError::UnknownHost(host)),
+            Lookup::UnknownHost => return Err(GatewayError::UnknownHost(host.to_string())),
             Lookup::NoRoute(tenant) => {
                 exchange.tenant = tenant.to_string();
                 return Err(GatewayError::RouteNotFound {
