@@ -44,6 +44,8 @@ pub struct Metrics {
     pub artifact_cache_hits: Gauge,
     /// Requests shed because the node was at capacity.
     pub shed: Counter,
+    /// Access-log lines dropped because the writer fell behind.
+    pub access_log_dropped: Gauge,
 }
 
 /// Handles for one (tenant, function): status-class counters and latency.
@@ -106,6 +108,12 @@ impl Metrics {
             "Components loaded from the on-disk artifact cache since this process started",
             artifact_cache_hits.clone(),
         );
+        let access_log_dropped = Gauge::default();
+        registry.register(
+            "access_log_dropped_lines",
+            "Access-log lines dropped since start because the log writer fell behind",
+            access_log_dropped.clone(),
+        );
         let shed = Counter::default();
         registry.register(
             "shed_requests",
@@ -121,6 +129,7 @@ impl Metrics {
             compilations,
             artifact_cache_hits,
             shed,
+            access_log_dropped,
         }
     }
 

@@ -235,6 +235,7 @@ async fn metrics_count_requests_per_tenant_function_and_class() {
         "{text}"
     );
     assert!(text.contains("warden_pool_instances_in_use"), "{text}");
+    assert!(text.contains("warden_access_log_dropped_lines 0"), "{text}");
     node.shutdown().await;
 }
 

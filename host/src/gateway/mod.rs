@@ -85,6 +85,11 @@ impl Gateway {
         self.routes.store(Arc::new(table));
     }
 
+    /// Access-log lines dropped so far (the writer fell behind).
+    pub fn access_log_dropped(&self) -> u64 {
+        self.access_log.dropped()
+    }
+
     /// The current route table.
     pub fn routes(&self) -> Arc<RouteTable> {
         self.routes.load_full()

@@ -85,6 +85,8 @@ impl Node {
             .set(i64::try_from(self.runtime.artifacts().compilations()).unwrap_or(i64::MAX));
         m.artifact_cache_hits
             .set(i64::try_from(self.runtime.artifacts().cache_hits()).unwrap_or(i64::MAX));
+        m.access_log_dropped
+            .set(i64::try_from(self.gateway.access_log_dropped()).unwrap_or(i64::MAX));
         m.encode()
     }
 
