@@ -65,17 +65,14 @@ impl InvokeError {
     }
 
     fn classify(err: wasmtime::Error) -> Self {
-        if let Some(e) = err.downcast_ref::<CpuBudgetExceeded>() {
-            return Self::CpuBudget(CpuBudgetExceeded {
-                budget_ms: e.budget_ms,
-            });
-        }
-        if let Some(e) = err.downcast_ref::<MemoryLimitExceeded>() {
-            return Self::Memory(MemoryLimitExceeded {
-                limit: e.limit,
-                desired: e.desired,
-            });
-        }
+        let err = match err.downcast::<CpuBudgetExceeded>() {
+            Ok(e) => return Self::CpuBudget(e),
+            Err(err) => err,
+        };
+        let err = match err.downcast::<MemoryLimitExceeded>() {
+            Ok(e) => return Self::Memory(e),
+            Err(err) => err,
+        };
         if err
             .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
             .is_some()
