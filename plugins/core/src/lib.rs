@@ -5,6 +5,10 @@
 //! are opaque strings with a size cap ([`check_key`]), so isolation holds for
 //! any key a guest can send.
 //!
+//! [`Quota`], [`Decision`] and [`gcra::step`] are the rate-limit algorithm
+//! itself, pure and shared by the rate-limit plugin and the guest SDK's
+//! native stand-in, so both follow one set of rules.
+//!
 //! With the `redis` feature, [`redis`] adds the plumbing the Redis backends
 //! share: a reconnecting connection with a bounded per-call timeout, the
 //! mapping of failures to [`BackendError`], and the key layout
@@ -15,11 +19,14 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod error;
+pub mod gcra;
 mod key;
+mod quota;
 #[cfg(feature = "redis")]
 pub mod redis;
 mod tenant;
 
 pub use error::{BackendError, BoxError};
 pub use key::{KeyError, MAX_KEY_LEN, check_key};
+pub use quota::{Decision, Quota, QuotaError};
 pub use tenant::{Tenant, TenantError};

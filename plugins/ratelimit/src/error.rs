@@ -1,6 +1,6 @@
 //! The one error type of the rate-limit capability.
 
-use warden_plugin_core::{BackendError, BoxError, KeyError};
+use warden_plugin_core::{BackendError, BoxError, KeyError, QuotaError};
 
 /// Why a rate-limit check could not be decided.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +34,17 @@ impl From<BackendError> for RateLimitError {
         match error {
             BackendError::Unavailable(reason) => Self::Unavailable(reason),
             BackendError::Failed(source) => Self::Backend(source),
+        }
+    }
+}
+
+/// The shared quota rules report through this crate's own variants, so
+/// callers keep matching `InvalidQuota` and `CostExceedsBurst`.
+impl From<QuotaError> for RateLimitError {
+    fn from(error: QuotaError) -> Self {
+        match error {
+            QuotaError::Invalid(why) => Self::InvalidQuota(why),
+            QuotaError::CostExceedsBurst { cost, burst } => Self::CostExceedsBurst { cost, burst },
         }
     }
 }

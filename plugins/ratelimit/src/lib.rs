@@ -11,7 +11,8 @@
 //! - `memory`: a hand-rolled GCRA over a sharded in-process map. Not
 //!   `governor`: its keyed limiter fixes one quota per limiter, while here
 //!   every call brings its own quota (tiers, per-route limits) and a cost;
-//!   the whole algorithm is [`gcra`] plus a map, about 50 lines.
+//!   the whole algorithm is [`warden_plugin_core::gcra`] plus a map, about
+//!   50 lines.
 //! - `redis`: one Lua script that reads the server clock (`TIME`), so the
 //!   decision is atomic and all nodes share one clock and one limit.
 //!
@@ -26,10 +27,8 @@
 mod config;
 mod error;
 mod fail;
-mod gcra;
 pub mod headers;
 mod memory;
-mod quota;
 mod redis;
 
 use async_trait::async_trait;
@@ -39,7 +38,9 @@ pub use config::{Config, MemoryConfig, RedisConfig, build};
 pub use error::RateLimitError;
 pub use fail::FailMode;
 pub use memory::MemoryLimiter;
-pub use quota::{Decision, Quota};
+/// The quota and decision types, defined with the GCRA step in
+/// plugin-core so the SDK's native stand-in shares them.
+pub use warden_plugin_core::{Decision, Quota, QuotaError};
 
 /// A tenant-scoped GCRA rate limiter.
 #[async_trait]

@@ -7,9 +7,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use async_trait::async_trait;
+use warden_plugin_core::gcra::step;
 use warden_plugin_core::{Tenant, check_key};
 
-use crate::gcra::step;
 use crate::{Decision, Quota, RateLimitError, RateLimiter};
 
 /// Independent locks, so checks of unrelated keys do not contend.

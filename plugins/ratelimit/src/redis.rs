@@ -12,7 +12,8 @@ use crate::{Decision, Quota, RateLimitError, RateLimiter};
 /// Key space of buckets (`warden:{t}:rl:<key>`).
 const SPACE: &str = "rl";
 
-/// The GCRA step of `gcra.rs`, in microseconds, on the server's clock.
+/// The GCRA step of [`warden_plugin_core::gcra::step`], in microseconds, on
+/// the server's clock.
 ///
 /// One script, so read-decide-write is atomic without WATCH retries, and
 /// `TIME` makes every node use the same clock (node clock skew cannot

@@ -1,5 +1,10 @@
-//! The GCRA step, as a pure function of stored state and time. The Redis
-//! backend runs the same steps in Lua (see `redis.rs`), in microseconds.
+//! The GCRA step, as a pure function of stored state and time.
+//!
+//! One copy for every GCRA in Warden: the rate-limit plugin's in-process
+//! backend and the SDK's native stand-in call it, and the plugin's Redis
+//! backend runs the same steps in Lua (in microseconds, on the server's
+//! clock). Keeping it pure (no clock, no map) is what lets them share it.
+//! Check the quota with [`Quota::validate`](crate::Quota::validate) first.
 
 use std::time::Duration;
 
@@ -7,8 +12,11 @@ use crate::Decision;
 
 /// Outcome of one step: the decision, and the new TAT to store if the call
 /// was allowed (`None`: leave the stored value as it is).
-pub(crate) struct Step {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// What to answer the caller.
     pub decision: Decision,
+    /// The theoretical arrival time to store, if it changed.
     pub new_tat: Option<u64>,
 }
 
@@ -19,7 +27,7 @@ pub(crate) struct Step {
 /// The bucket holds `burst * interval` of credit; spending `cost` units moves
 /// the TAT forward by `cost * interval`, which is allowed while the TAT stays
 /// within the tolerance of `now`.
-pub(crate) fn step(tat: Option<u64>, now: u64, interval: u64, burst: u32, cost: u32) -> Step {
+pub fn step(tat: Option<u64>, now: u64, interval: u64, burst: u32, cost: u32) -> Step {
     let tolerance = interval.saturating_mul(u64::from(burst));
     let tat = tat.unwrap_or(now).max(now);
     let new_tat = tat.saturating_add(interval.saturating_mul(u64::from(cost)));
