@@ -314,6 +314,11 @@ mod tests {
         assert!(matches!(check("k", &zero, 1), Err(Error::InvalidQuota(_))));
         let quota = Quota::per_second(1);
         assert!(matches!(check("", &quota, 1), Err(Error::InvalidKey(_))));
+        // The host's own rules: a cost over the burst could never pass, and
+        // more than a million units a second is more than it enforces.
+        assert!(matches!(check("k", &quota, 2), Err(Error::InvalidQuota(_))));
+        let too_fast = Quota::per_second(2_000_000);
+        assert!(matches!(check("k", &too_fast, 1), Err(Error::InvalidQuota(_))));
         assert_eq!(
             HttpError::from(Error::InvalidQuota(String::new())).status(),
             500

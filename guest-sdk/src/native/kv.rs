@@ -1,6 +1,8 @@
 //! The in-memory kv: a sorted map, with the host's rules.
 
-use super::{MAX_KEY_LEN, MAX_VALUE_BYTES, check_key, with};
+use warden_plugin_core::MAX_KEY_LEN;
+
+use super::{MAX_VALUE_BYTES, check_key, with};
 use crate::kv::{Error, MAX_PAGE, Page};
 
 fn check_write(key: &str, value: &[u8]) -> Result<(), Error> {

@@ -6,6 +6,8 @@
 //! it again. The stand-ins apply the host's rules (key length, value caps,
 //! TTL range, counter format, paging, GCRA) so tests see the same errors a
 //! deployed function would; tenant scoping is moot with a single caller.
+//! The key rules, the quota rules and the GCRA step are not copies: they
+//! come from `warden-plugin-core`, the crate the host's plugins use.
 
 pub(crate) mod cache;
 pub(crate) mod flags;
@@ -16,8 +18,6 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-/// Longest key the host accepts, in bytes.
-const MAX_KEY_LEN: usize = 1024;
 /// The host's default cap on one kv or cache value.
 const MAX_VALUE_BYTES: usize = 1024 * 1024;
 
@@ -46,13 +46,8 @@ pub(crate) fn reset() {
     with(|state| *state = State::default());
 }
 
-/// Checks a key the way the host does: 1..=1024 bytes, any content.
+/// Checks a key with the plugins' own rules (1..=1024 bytes, any
+/// content), as text for the capability's `InvalidKey`.
 fn check_key(key: &str) -> Result<(), String> {
-    match key.len() {
-        0 => Err("key is empty".into()),
-        len if len > MAX_KEY_LEN => Err(format!(
-            "key is {len} bytes long, the limit is {MAX_KEY_LEN}"
-        )),
-        _ => Ok(()),
-    }
+    warden_plugin_core::check_key(key).map_err(|err| err.to_string())
 }
