@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
+use warden_plugin_core::RedisUrl;
 use warden_plugin_core::redis::{RedisHandle, RedisSettings, default_timeout_ms};
 
 use crate::limits::DEFAULT_MAX_VALUE_BYTES;
@@ -69,11 +70,11 @@ impl Default for MemoryConfig {
 }
 
 /// Settings of the `redis` backend.
-#[derive(Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisConfig {
-    /// `redis://` URL (may hold credentials; not printed by `Debug`).
-    pub url: String,
+    /// `redis://` URL (may hold credentials; `Debug` masks them).
+    pub url: RedisUrl,
     /// Budget of one Redis call, in milliseconds.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
@@ -87,18 +88,6 @@ pub struct RedisConfig {
     /// how stale a read can be after another node wrote or deleted the key.
     #[serde(default = "default_l1_ttl_ms")]
     pub l1_ttl_ms: u64,
-}
-
-impl std::fmt::Debug for RedisConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisConfig")
-            .field("url", &"<redacted>")
-            .field("timeout_ms", &self.timeout_ms)
-            .field("max_value_bytes", &self.max_value_bytes)
-            .field("l1_max_bytes", &self.l1_max_bytes)
-            .field("l1_ttl_ms", &self.l1_ttl_ms)
-            .finish()
-    }
 }
 
 fn default_max_bytes() -> u64 {
@@ -124,7 +113,7 @@ pub async fn build(config: &Config) -> Result<Arc<dyn Cache>, CacheError> {
             memory.max_value_bytes,
         ))),
         Config::Redis(redis) => {
-            let settings = RedisSettings::new(&redis.url, redis.timeout_ms);
+            let settings = RedisSettings::new(redis.url.clone(), redis.timeout_ms);
             let l2 = RedisCache::new(
                 RedisHandle::connect(&settings).await?,
                 redis.max_value_bytes,
@@ -166,13 +155,15 @@ mod tests {
                 ..
             })
         ));
-        let redis = parse("[cache]\ntype = \"redis\"\nurl = \"redis://h/\"\n").unwrap();
+        let redis = parse("[cache]\ntype = \"redis\"\nurl = \"redis://:s3cret@h/\"\n").unwrap();
         let Config::Redis(redis) = redis else {
             panic!("expected redis")
         };
         assert_eq!(redis.timeout_ms, 200);
         assert_eq!(redis.l1_ttl_ms, 1000);
-        assert!(!format!("{redis:?}").contains("redis://h/"));
+        // The URL is there for the client; its password never in `Debug`.
+        assert_eq!(redis.url.expose(), "redis://:s3cret@h/");
+        assert!(!format!("{redis:?}").contains("s3cret"));
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //! With the `redis` feature, [`redis`] adds the plumbing the Redis backends
 //! share: a reconnecting connection with a bounded per-call timeout, the
 //! mapping of failures to [`BackendError`], and the key layout
-//! `warden:{<tenant>}:<space>:<key>`.
+//! `warden:{<tenant>}:<space>:<key>`. [`RedisUrl`] is the one type every
+//! plugin config holds its Redis URL in, so no `Debug` or log line shows a
+//! password.
 
 #![forbid(unsafe_code)]
 // Tests may unwrap: a panic is the failure report.
@@ -24,9 +26,11 @@ mod key;
 mod quota;
 #[cfg(feature = "redis")]
 pub mod redis;
+mod redis_url;
 mod tenant;
 
 pub use error::{BackendError, BoxError};
 pub use key::{KeyError, MAX_KEY_LEN, check_key};
 pub use quota::{Decision, Quota, QuotaError};
+pub use redis_url::RedisUrl;
 pub use tenant::{Tenant, TenantError};

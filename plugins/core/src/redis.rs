@@ -27,35 +27,26 @@ use std::time::Duration;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{Client, ErrorKind, RedisError, RedisResult, ServerErrorKind};
 
-use crate::{BackendError, Tenant};
+use crate::{BackendError, RedisUrl, Tenant};
 
 /// Default time budget of one Redis call, connection included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// Where a Redis backend connects, and how long a call may take.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RedisSettings {
-    /// A `redis://` or `rediss://` URL (may carry credentials, so it is
-    /// never printed by `Debug`).
-    pub url: String,
+    /// A `redis://` or `rediss://` URL (may carry credentials, which its
+    /// `Debug` masks).
+    pub url: RedisUrl,
     /// Time budget of one call, including waiting for a reconnect.
     pub timeout: Duration,
 }
 
-impl std::fmt::Debug for RedisSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisSettings")
-            .field("url", &"<redacted>")
-            .field("timeout", &self.timeout)
-            .finish()
-    }
-}
-
 impl RedisSettings {
     /// Settings from a config's `url` and `timeout_ms`.
-    pub fn new(url: &str, timeout_ms: u64) -> Self {
+    pub fn new(url: RedisUrl, timeout_ms: u64) -> Self {
         Self {
-            url: url.to_string(),
+            url,
             timeout: Duration::from_millis(timeout_ms),
         }
     }
@@ -68,29 +59,20 @@ pub fn default_timeout_ms() -> u64 {
 
 /// The `redis` backend settings of a plugin that needs nothing but the
 /// connection (rate limit, flags): `type = "redis"`, `url`, `timeout_ms`.
-#[derive(Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisConfig {
-    /// `redis://` URL (may hold credentials; not printed by `Debug`).
-    pub url: String,
+    /// `redis://` URL (may hold credentials; `Debug` masks them).
+    pub url: RedisUrl,
     /// Budget of one call, in milliseconds.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
 }
 
-impl std::fmt::Debug for RedisConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisConfig")
-            .field("url", &"<redacted>")
-            .field("timeout_ms", &self.timeout_ms)
-            .finish()
-    }
-}
-
 impl RedisConfig {
     /// The connection settings these stand for.
     pub fn settings(&self) -> RedisSettings {
-        RedisSettings::new(&self.url, self.timeout_ms)
+        RedisSettings::new(self.url.clone(), self.timeout_ms)
     }
 }
 
@@ -117,7 +99,7 @@ impl RedisHandle {
     /// (fail-open or fail-closed, as its caller decides) until it is back.
     /// Only a malformed URL is an error.
     pub async fn connect(settings: &RedisSettings) -> Result<Self, BackendError> {
-        let client = Client::open(settings.url.as_str()).map_err(BackendError::failed)?;
+        let client = Client::open(settings.url.expose()).map_err(BackendError::failed)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(settings.timeout))
             .set_response_timeout(Some(settings.timeout))
@@ -289,7 +271,7 @@ mod tests {
             .unwrap()
             .port();
         let settings = RedisSettings {
-            url: format!("redis://127.0.0.1:{port}/"),
+            url: format!("redis://127.0.0.1:{port}/").into(),
             timeout: Duration::from_millis(200),
         };
         let handle = RedisHandle::connect(&settings).await.unwrap();
@@ -304,7 +286,7 @@ mod tests {
     async fn reaches_a_live_server() {
         let server = warden_plugin_testing::RedisServer::start();
         let settings = RedisSettings {
-            url: server.url(),
+            url: server.url().into(),
             timeout: DEFAULT_TIMEOUT,
         };
         let handle = RedisHandle::connect(&settings).await.unwrap();
@@ -318,7 +300,7 @@ mod tests {
             .build()
             .unwrap();
         let settings = RedisSettings {
-            url: "not a url".into(),
+            url: RedisUrl::new("not a url"),
             timeout: DEFAULT_TIMEOUT,
         };
         let result = rt.block_on(RedisHandle::connect(&settings));

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
+use warden_plugin_core::RedisUrl;
 use warden_plugin_core::redis::{RedisHandle, RedisSettings, default_timeout_ms};
 
 use crate::memory::MemoryKv;
@@ -84,27 +85,17 @@ impl RedbConfig {
 }
 
 /// Settings of the `redis` backend.
-#[derive(Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisConfig {
-    /// `redis://` URL (may hold credentials; not printed by `Debug`).
-    pub url: String,
+    /// `redis://` URL (may hold credentials; `Debug` masks them).
+    pub url: RedisUrl,
     /// Budget of one call, in milliseconds.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// Largest value accepted, in bytes.
     #[serde(default = "default_max_value_bytes")]
     pub max_value_bytes: usize,
-}
-
-impl std::fmt::Debug for RedisConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisConfig")
-            .field("url", &"<redacted>")
-            .field("timeout_ms", &self.timeout_ms)
-            .field("max_value_bytes", &self.max_value_bytes)
-            .finish()
-    }
 }
 
 fn default_max_value_bytes() -> usize {
@@ -121,7 +112,7 @@ pub async fn build(config: &Config) -> Result<Arc<dyn KvStore>, KvError> {
             RedbKv::open(&redb.path, redb.max_value_bytes).await?,
         )),
         Config::Redis(redis) => {
-            let settings = RedisSettings::new(&redis.url, redis.timeout_ms);
+            let settings = RedisSettings::new(redis.url.clone(), redis.timeout_ms);
             let handle = RedisHandle::connect(&settings).await?;
             Ok(Arc::new(RedisKv::new(handle, redis.max_value_bytes)))
         }

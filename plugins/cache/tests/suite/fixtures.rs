@@ -27,7 +27,7 @@ pub async fn memory() -> Fixture {
 
 pub fn redis_config(server: &RedisServer, l1_max_bytes: u64, l1_ttl_ms: u64) -> Config {
     Config::Redis(RedisConfig {
-        url: server.url(),
+        url: server.url().into(),
         timeout_ms: 200,
         max_value_bytes: MAX_VALUE,
         l1_max_bytes,

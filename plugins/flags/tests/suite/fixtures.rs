@@ -22,7 +22,7 @@ pub async fn memory() -> Fixture {
 
 pub fn redis_config(server: &RedisServer) -> Config {
     Config::Redis(RedisConfig {
-        url: server.url(),
+        url: server.url().into(),
         timeout_ms: 500,
     })
 }

@@ -41,7 +41,7 @@ pub async fn redb() -> Fixture {
 
 pub fn redis_config(server: &RedisServer) -> Config {
     Config::Redis(RedisConfig {
-        url: server.url(),
+        url: server.url().into(),
         timeout_ms: 500,
         max_value_bytes: MAX_VALUE,
     })
