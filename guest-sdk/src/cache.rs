@@ -32,6 +32,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::HttpError;
+use crate::capability_error::{self, CapabilityError, Kind};
 
 #[cfg(not(target_arch = "wasm32"))]
 use crate::native::cache as sys;
@@ -64,34 +65,33 @@ impl Error {
     /// The WIT name of the error case, kebab-case (`"invalid-key"`,
     /// `"invalid-ttl"`, ...); `"json"` for [`Error::Json`].
     pub fn code(&self) -> &'static str {
-        match self {
-            Error::InvalidKey(_) => "invalid-key",
-            Error::ValueTooLarge { .. } => "value-too-large",
-            Error::InvalidTtl(_) => "invalid-ttl",
-            Error::Unavailable(_) => "unavailable",
-            Error::Internal(_) => "internal",
-            Error::Json(_) => "json",
-        }
+        self.kind_code()
     }
 
     /// Whether retrying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Unavailable(_))
+        self.kind_is_retryable()
+    }
+}
+
+impl CapabilityError for Error {
+    const CAPABILITY: &'static str = "cache";
+
+    fn parts(&self) -> (Kind, &dyn fmt::Display) {
+        match self {
+            Error::InvalidKey(why) => (Kind::InvalidKey, why),
+            Error::ValueTooLarge { max } => (Kind::ValueTooLarge, max),
+            Error::InvalidTtl(why) => (Kind::InvalidTtl, why),
+            Error::Unavailable(why) => (Kind::Unavailable, why),
+            Error::Internal(why) => (Kind::Internal, why),
+            Error::Json(why) => (Kind::Json, why),
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidKey(why) => write!(f, "cache: invalid key: {why}"),
-            Error::ValueTooLarge { max } => {
-                write!(f, "cache: value is larger than the {max}-byte cap")
-            }
-            Error::InvalidTtl(why) => write!(f, "cache: invalid TTL: {why}"),
-            Error::Unavailable(why) => write!(f, "cache: backend unavailable: {why}"),
-            Error::Internal(why) => write!(f, "cache: internal error: {why}"),
-            Error::Json(why) => write!(f, "cache: {why}"),
-        }
+        capability_error::fmt(self, f)
     }
 }
 
@@ -102,18 +102,7 @@ impl std::error::Error for Error {}
 /// the snake_case error names (`invalid_key`).
 impl From<Error> for HttpError {
     fn from(err: Error) -> Self {
-        let status = match &err {
-            Error::InvalidKey(_) => 400,
-            Error::ValueTooLarge { .. } => 413,
-            Error::Unavailable(_) => 503,
-            Error::InvalidTtl(_) | Error::Internal(_) | Error::Json(_) => 500,
-        };
-        let http = HttpError::new(status, err.code().replace('-', "_"), err.to_string());
-        if status == 503 {
-            http.with_header("retry-after", "1")
-        } else {
-            http
-        }
+        capability_error::to_http_error(&err)
     }
 }
 

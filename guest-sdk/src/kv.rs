@@ -31,6 +31,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::HttpError;
+use crate::capability_error::{self, CapabilityError, Kind};
 
 #[cfg(not(target_arch = "wasm32"))]
 use crate::native::kv as sys;
@@ -70,38 +71,35 @@ impl Error {
     /// The WIT name of the error case, kebab-case (`"invalid-key"`,
     /// `"value-too-large"`, ...); `"json"` for [`Error::Json`].
     pub fn code(&self) -> &'static str {
-        match self {
-            Error::InvalidKey(_) => "invalid-key",
-            Error::ValueTooLarge { .. } => "value-too-large",
-            Error::NotAnInteger => "not-an-integer",
-            Error::Overflow => "overflow",
-            Error::InvalidCursor(_) => "invalid-cursor",
-            Error::Unavailable(_) => "unavailable",
-            Error::Internal(_) => "internal",
-            Error::Json(_) => "json",
-        }
+        self.kind_code()
     }
 
     /// Whether retrying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Unavailable(_))
+        self.kind_is_retryable()
+    }
+}
+
+impl CapabilityError for Error {
+    const CAPABILITY: &'static str = "kv";
+
+    fn parts(&self) -> (Kind, &dyn fmt::Display) {
+        match self {
+            Error::InvalidKey(why) => (Kind::InvalidKey, why),
+            Error::ValueTooLarge { max } => (Kind::ValueTooLarge, max),
+            Error::NotAnInteger => (Kind::NotAnInteger, &""),
+            Error::Overflow => (Kind::Overflow, &""),
+            Error::InvalidCursor(why) => (Kind::InvalidCursor, why),
+            Error::Unavailable(why) => (Kind::Unavailable, why),
+            Error::Internal(why) => (Kind::Internal, why),
+            Error::Json(why) => (Kind::Json, why),
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidKey(why) => write!(f, "kv: invalid key: {why}"),
-            Error::ValueTooLarge { max } => {
-                write!(f, "kv: value is larger than the {max}-byte cap")
-            }
-            Error::NotAnInteger => f.write_str("kv: the value is not a decimal i64"),
-            Error::Overflow => f.write_str("kv: the increment would overflow an i64"),
-            Error::InvalidCursor(why) => write!(f, "kv: invalid cursor: {why}"),
-            Error::Unavailable(why) => write!(f, "kv: backend unavailable: {why}"),
-            Error::Internal(why) => write!(f, "kv: internal error: {why}"),
-            Error::Json(why) => write!(f, "kv: {why}"),
-        }
+        capability_error::fmt(self, f)
     }
 }
 
@@ -112,21 +110,7 @@ impl std::error::Error for Error {}
 /// the rest 500. Codes are the snake_case error names (`invalid_key`).
 impl From<Error> for HttpError {
     fn from(err: Error) -> Self {
-        let status = match &err {
-            Error::InvalidKey(_)
-            | Error::NotAnInteger
-            | Error::Overflow
-            | Error::InvalidCursor(_) => 400,
-            Error::ValueTooLarge { .. } => 413,
-            Error::Unavailable(_) => 503,
-            Error::Internal(_) | Error::Json(_) => 500,
-        };
-        let http = HttpError::new(status, err.code().replace('-', "_"), err.to_string());
-        if status == 503 {
-            http.with_header("retry-after", "1")
-        } else {
-            http
-        }
+        capability_error::to_http_error(&err)
     }
 }
 

@@ -31,7 +31,9 @@
 //! # Capabilities
 //!
 //! Warden's own interfaces have one module each, with a typed error that
-//! converts into an [`HttpError`] for `?`:
+//! converts into an [`HttpError`] for `?` (one mapping for all of them: a
+//! bad key is 400 `invalid_key`, a value over the cap 413, an unreachable
+//! backend 503 `unavailable` with `retry-after: 1`, the rest 500):
 //!
 //! - [`kv`]: durable key-value with compare-and-swap, counters and paging;
 //! - [`cache`]: a TTL cache with a single-flight read-through
@@ -68,6 +70,7 @@
 pub mod auth;
 mod body;
 pub mod cache;
+mod capability_error;
 mod error;
 pub mod flags;
 mod headers;

@@ -28,6 +28,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::HttpError;
+use crate::capability_error::{self, CapabilityError, Kind};
 
 #[cfg(not(target_arch = "wasm32"))]
 use crate::native::rate_limit as sys;
@@ -188,28 +189,31 @@ pub enum Error {
 impl Error {
     /// The WIT name of the error case, kebab-case (`"invalid-quota"`, ...).
     pub fn code(&self) -> &'static str {
-        match self {
-            Error::InvalidKey(_) => "invalid-key",
-            Error::InvalidQuota(_) => "invalid-quota",
-            Error::Unavailable(_) => "unavailable",
-            Error::Internal(_) => "internal",
-        }
+        self.kind_code()
     }
 
     /// Whether retrying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Unavailable(_))
+        self.kind_is_retryable()
+    }
+}
+
+impl CapabilityError for Error {
+    const CAPABILITY: &'static str = "rate limit";
+
+    fn parts(&self) -> (Kind, &dyn fmt::Display) {
+        match self {
+            Error::InvalidKey(why) => (Kind::InvalidKey, why),
+            Error::InvalidQuota(why) => (Kind::InvalidQuota, why),
+            Error::Unavailable(why) => (Kind::Unavailable, why),
+            Error::Internal(why) => (Kind::Internal, why),
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidKey(why) => write!(f, "rate limit: invalid key: {why}"),
-            Error::InvalidQuota(why) => write!(f, "rate limit: invalid quota: {why}"),
-            Error::Unavailable(why) => write!(f, "rate limit: backend unavailable: {why}"),
-            Error::Internal(why) => write!(f, "rate limit: internal error: {why}"),
-        }
+        capability_error::fmt(self, f)
     }
 }
 
@@ -219,17 +223,7 @@ impl std::error::Error for Error {}
 /// `retry-after: 1`), the rest (a quota the function got wrong) 500.
 impl From<Error> for HttpError {
     fn from(err: Error) -> Self {
-        let status = match &err {
-            Error::InvalidKey(_) => 400,
-            Error::Unavailable(_) => 503,
-            Error::InvalidQuota(_) | Error::Internal(_) => 500,
-        };
-        let http = HttpError::new(status, err.code().replace('-', "_"), err.to_string());
-        if status == 503 {
-            http.with_header("retry-after", "1")
-        } else {
-            http
-        }
+        capability_error::to_http_error(&err)
     }
 }
 
@@ -318,7 +312,10 @@ mod tests {
         // more than a million units a second is more than it enforces.
         assert!(matches!(check("k", &quota, 2), Err(Error::InvalidQuota(_))));
         let too_fast = Quota::per_second(2_000_000);
-        assert!(matches!(check("k", &too_fast, 1), Err(Error::InvalidQuota(_))));
+        assert!(matches!(
+            check("k", &too_fast, 1),
+            Err(Error::InvalidQuota(_))
+        ));
         assert_eq!(
             HttpError::from(Error::InvalidQuota(String::new())).status(),
             500
