@@ -16,6 +16,33 @@
 //! warden_sdk::http_handler!(handle);
 //! ```
 //!
+//! # Routing
+//!
+//! A function is mounted at a route prefix of the tenant's manifest
+//! (`routes = ["/todos"]`) and should not have to know which: the gateway
+//! sends the prefix in [`ROUTE_PREFIX_HEADER`] (`x-warden-route-prefix`),
+//! and [`Request::route_path`] is the path below it (`/todos/1` → `/1`).
+//! [`Router`] dispatches on that path and the method, with path parameters
+//! ([`Request::param`], [`Request::param_as`]), a JSON 404 when no route
+//! matches and a 405 with `allow` when only the method is wrong:
+//!
+//! ```no_run
+//! use warden_sdk::{HttpError, Request, Response, Router};
+//!
+//! fn todo(req: Request) -> Result<Response, HttpError> {
+//!     let id: u64 = req.param_as("id")?;
+//!     Ok(Response::text(200, format!("todo {id}\n")))
+//! }
+//!
+//! fn router() -> Router {
+//!     Router::new().get("/:id", todo)
+//! }
+//!
+//! warden_sdk::http_handler!(|req| router().handle(req));
+//! ```
+//!
+//! # Streaming
+//!
 //! Handlers that produce their answer piece by piece take a
 //! [`ResponseWriter`] instead and are registered with
 //! [`http_streaming_handler!`]; their request body is left unread so it can
@@ -82,6 +109,7 @@ mod native;
 pub mod rate_limit;
 mod request;
 mod response;
+mod router;
 pub mod testing;
 pub mod time;
 mod writer;
@@ -93,8 +121,9 @@ pub use body::BodyReader;
 pub use error::{BodyError, HttpError, WriteError};
 pub use headers::Headers;
 pub use method::Method;
-pub use request::Request;
+pub use request::{ROUTE_PREFIX_HEADER, Request};
 pub use response::{IntoResponse, Response};
+pub use router::Router;
 pub use time::sleep;
 pub use writer::{BodyWriter, Captured, HandlerOutcome, ResponseWriter};
 

@@ -1,9 +1,19 @@
 //! The incoming request as handlers see it.
 
+use std::str::FromStr;
+
 use serde::de::DeserializeOwned;
 
 use crate::bindings::wasi::http::types::IncomingRequest;
 use crate::{BodyError, BodyReader, Headers, HttpError, Method};
+
+/// The header in which Warden's gateway tells a function where it is
+/// mounted: the route prefix that matched the request, e.g. `/todos`, or
+/// empty for a function routed at `/`.
+///
+/// The gateway removes any copy a client sent before inserting its own, so
+/// a function can trust it. [`Request::route_path`] reads it.
+pub const ROUTE_PREFIX_HEADER: &str = "x-warden-route-prefix";
 
 /// An HTTP request: method, path, query, headers and body.
 ///
@@ -25,6 +35,8 @@ pub struct Request {
     headers: Headers,
     body: Vec<u8>,
     unread: Option<BodyReader>,
+    /// Path parameters of the [`Router`](crate::Router) route that matched.
+    params: Vec<(String, String)>,
 }
 
 impl Request {
@@ -44,6 +56,7 @@ impl Request {
             headers: Headers::new(),
             body: Vec::new(),
             unread: None,
+            params: Vec::new(),
         }
     }
 
@@ -86,9 +99,85 @@ impl Request {
     /// The path, without the query string; always starts with `/`.
     ///
     /// It is the full path the client asked for, route prefix included
-    /// (`/quote/health` for a function routed at `/quote`).
+    /// (`/quote/health` for a function routed at `/quote`); see
+    /// [`route_path`](Self::route_path) for the part below the prefix.
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The path below the route prefix the function is mounted at, always
+    /// starting with `/`: what a function routes on, so it need not know
+    /// where it is mounted. [`Router`](crate::Router) matches on it.
+    ///
+    /// The prefix is the [`ROUTE_PREFIX_HEADER`] the gateway sets. With
+    /// prefix `/todos`, path `/todos/1` gives `/1`, and `/todos` and
+    /// `/todos/` give `/`; an empty prefix (a function at `/`)
+    /// or no header at all gives the full [`path`](Self::path). A prefix
+    /// that does not start the path on a segment boundary is ignored, as is
+    /// a value that is not UTF-8 or does not start with `/`; one trailing
+    /// `/` of the prefix is dropped (`/api/` counts as `/api`).
+    pub fn route_path(&self) -> &str {
+        let prefix = self.route_prefix();
+        match self.path.strip_prefix(prefix) {
+            Some("") => "/",
+            Some(rest) => rest,
+            None => &self.path,
+        }
+    }
+
+    /// The route prefix [`route_path`](Self::route_path) strips: the
+    /// gateway's [`ROUTE_PREFIX_HEADER`] without a trailing `/`, or `""`
+    /// when it is absent, empty, or ignored for the reasons given there.
+    /// Handy to build links to the function's own resources.
+    pub fn route_prefix(&self) -> &str {
+        let Some(header) = self.headers.get(ROUTE_PREFIX_HEADER) else {
+            return "";
+        };
+        let prefix = header.strip_suffix('/').unwrap_or(header);
+        let on_boundary = self
+            .path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        if prefix.starts_with('/') && on_boundary {
+            prefix
+        } else {
+            ""
+        }
+    }
+
+    /// The path parameter `name` of the [`Router`](crate::Router) route
+    /// that matched (`id` in `/todos/:id`), percent-decoded; `None` outside
+    /// a router or if the route has no such parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The path parameter `name` parsed as `T`, e.g. `req.param_as::<u64>("id")`.
+    ///
+    /// A value that does not parse is a 404 `not_found`: the path names a
+    /// resource, and a segment that cannot be its id names none. A missing
+    /// parameter is the function's own bug (the route has no `:name`), so
+    /// 500 `internal`.
+    pub fn param_as<T: FromStr>(&self, name: &str) -> Result<T, HttpError> {
+        let value = self.param(name).ok_or_else(|| {
+            HttpError::internal(format!("the matched route has no parameter `{name}`"))
+        })?;
+        value
+            .parse()
+            .map_err(|_| HttpError::not_found(format!("no resource at {}", self.path)))
+    }
+
+    /// All path parameters of the matched route, in pattern order.
+    pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// Records the parameters of the route that matched; the router's job.
+    pub(crate) fn set_params(&mut self, params: Vec<(String, String)>) {
+        self.params = params;
     }
 
     /// The raw query string without the leading `?`; empty if there is none.
@@ -116,7 +205,7 @@ impl Request {
             .filter(|pair| !pair.is_empty())
             .map(|pair| {
                 let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                (percent_decode(key), percent_decode(value))
+                (percent_decode(key, true), percent_decode(value, true))
             })
     }
 
@@ -192,14 +281,15 @@ impl Request {
     }
 }
 
-/// Decodes `%XX` escapes and `+`; malformed escapes are kept literally.
-fn percent_decode(input: &str) -> String {
+/// Decodes `%XX` escapes, and `+` as a space if `plus_is_space` (query
+/// strings, not paths); malformed escapes are kept literally.
+pub(crate) fn percent_decode(input: &str, plus_is_space: bool) -> String {
     let bytes = input.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' if i + 2 < bytes.len() => match (hex_digit(bytes[i + 1]), hex_digit(bytes[i + 2]))
             {
                 (Some(high), Some(low)) => {
@@ -242,10 +332,11 @@ mod tests {
 
     #[test]
     fn malformed_escapes_are_kept() {
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
-        assert_eq!(percent_decode("%41"), "A");
-        assert_eq!(percent_decode("%-1%+f"), "%-1% f");
+        assert_eq!(percent_decode("100%", true), "100%");
+        assert_eq!(percent_decode("%zz%4", true), "%zz%4");
+        assert_eq!(percent_decode("%41", true), "A");
+        assert_eq!(percent_decode("%-1%+f", true), "%-1% f");
+        assert_eq!(percent_decode("a+b%20c", false), "a+b c");
     }
 
     #[test]
@@ -259,6 +350,48 @@ mod tests {
         let pairs: Vec<(String, String)> = req.query_pairs().collect();
         assert_eq!(pairs.len(), 3);
         assert_eq!(pairs[1], ("x".to_owned(), String::new()));
+    }
+
+    #[test]
+    fn route_path_is_relative_to_the_gateway_prefix() {
+        let at = |prefix: Option<&str>, path: &str| {
+            let req = Request::new(Method::Get, path);
+            let req = match prefix {
+                Some(prefix) => req.with_header(ROUTE_PREFIX_HEADER, prefix),
+                None => req,
+            };
+            (req.route_prefix().to_owned(), req.route_path().to_owned())
+        };
+        let pair = |prefix: &str, path: &str| (prefix.to_owned(), path.to_owned());
+        assert_eq!(at(Some("/todos"), "/todos/1"), pair("/todos", "/1"));
+        assert_eq!(at(Some("/todos"), "/todos"), pair("/todos", "/"));
+        assert_eq!(at(Some("/todos"), "/todos/"), pair("/todos", "/"));
+        assert_eq!(at(Some("/todos/"), "/todos/1?x"), pair("/todos", "/1"));
+        assert_eq!(at(Some("/api/v1"), "/api/v1/a/b"), pair("/api/v1", "/a/b"));
+        // Mounted at `/`, no header, or a prefix that does not fit: the
+        // full path.
+        assert_eq!(at(Some(""), "/todos/1"), pair("", "/todos/1"));
+        assert_eq!(at(Some("/"), "/x"), pair("", "/x"));
+        assert_eq!(at(None, "/todos/1"), pair("", "/todos/1"));
+        assert_eq!(at(Some("/todo"), "/todos/1"), pair("", "/todos/1"));
+        assert_eq!(at(Some("/other"), "/todos/1"), pair("", "/todos/1"));
+        assert_eq!(at(Some("todos"), "/todos/1"), pair("", "/todos/1"));
+        // Only the path moves; the query stays where it was.
+        let req =
+            Request::new(Method::Get, "/todos?limit=1").with_header(ROUTE_PREFIX_HEADER, "/todos");
+        assert_eq!((req.route_path(), req.query()), ("/", "limit=1"));
+    }
+
+    #[test]
+    fn params_parse_or_answer_404() {
+        let mut req = Request::new(Method::Get, "/todos/abc");
+        assert_eq!(req.param("id"), None);
+        assert_eq!(req.param_as::<u64>("id").map_err(|e| e.status()), Err(500));
+        req.set_params(vec![("id".into(), "abc".into()), ("n".into(), "7".into())]);
+        assert_eq!(req.param("id"), Some("abc"));
+        assert_eq!(req.param_as::<u64>("n"), Ok(7));
+        assert_eq!(req.param_as::<u64>("id").map_err(|e| e.status()), Err(404));
+        assert_eq!(req.params().count(), 2);
     }
 
     #[test]
