@@ -41,6 +41,12 @@
 //! warden_sdk::http_handler!(|req| router().handle(req));
 //! ```
 //!
+//! # The `http` crate
+//!
+//! [`Request`] and [`Response`] convert to and from `http::Request` and
+//! `http::Response` (`From` one way, `TryFrom` the other), and a handler may
+//! return an `http::Response<B>` for any body `B: Into<Vec<u8>>`.
+//!
 //! # Streaming
 //!
 //! Handlers that produce their answer piece by piece take a
@@ -101,6 +107,7 @@ mod capability_error;
 mod error;
 pub mod flags;
 mod headers;
+mod http_interop;
 pub mod kv;
 mod macros;
 mod method;

@@ -66,6 +66,12 @@ impl Request {
         self
     }
 
+    /// Sets the authority (`host[:port]`) the client addressed.
+    pub fn with_authority(mut self, authority: impl Into<String>) -> Self {
+        self.authority = Some(authority.into());
+        self
+    }
+
     /// Sets the (already read) body.
     pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
@@ -260,6 +266,11 @@ impl Request {
                 format!("request body is not valid JSON for this endpoint: {err}"),
             )
         })
+    }
+
+    /// Moves the body read so far out, leaving it empty.
+    pub(crate) fn take_body(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.body)
     }
 
     /// Takes the unread body to consume it chunk by chunk.
