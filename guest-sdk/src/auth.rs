@@ -5,7 +5,8 @@
 //! auth have no principal.
 //!
 //! On native targets (unit tests) there is no gateway: [`principal`] returns
-//! `None` and [`has_scope`] returns `false`.
+//! what the test set with [`testing::set_principal`](crate::testing::set_principal)
+//! on its thread, `None` by default.
 
 use serde::Serialize;
 
@@ -29,6 +30,26 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// A principal of `tenant` with `subject` and no scopes, claims or
+    /// methods; for tests, with
+    /// [`testing::set_principal`](crate::testing::set_principal).
+    pub fn new(subject: impl Into<String>, tenant: impl Into<String>) -> Self {
+        Self {
+            subject: subject.into(),
+            tenant: tenant.into(),
+            scopes: Vec::new(),
+            claims: Vec::new(),
+            auth_time: None,
+            methods: Vec::new(),
+        }
+    }
+
+    /// The same principal, also granted `scope`.
+    pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
+        self.scopes.push(scope.into());
+        self
+    }
+
     /// Whether this principal was granted `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
@@ -65,7 +86,7 @@ pub fn principal() -> Option<Principal> {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        None
+        crate::native::with(|state| state.principal.clone())
     }
 }
 
@@ -77,8 +98,7 @@ pub fn has_scope(scope: &str) -> bool {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let _ = scope;
-        false
+        principal().is_some_and(|p| p.has_scope(scope))
     }
 }
 
@@ -99,10 +119,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn native_has_no_principal() {
+    fn native_has_no_principal_until_a_test_sets_one() {
         assert_eq!(principal(), None);
         assert!(!has_scope("read"));
         assert_eq!(require_scope("read").err().map(|e| e.status()), Some(401));
+
+        let reader = Principal::new("u1", "acme").with_scope("read");
+        crate::testing::set_principal(reader.clone());
+        assert_eq!(principal(), Some(reader.clone()));
+        assert!(has_scope("read"));
+        assert_eq!(require_scope("read").ok(), Some(reader));
+        assert_eq!(require_scope("write").err().map(|e| e.status()), Some(403));
+
+        crate::testing::clear_principal();
+        assert_eq!(principal(), None);
+        crate::testing::set_principal(Principal::new("u2", "acme"));
+        crate::testing::reset();
+        assert_eq!(principal(), None);
+    }
+
+    #[test]
+    fn principals_are_per_thread() {
+        crate::testing::set_principal(Principal::new("here", "acme"));
+        let elsewhere = std::thread::spawn(principal).join().ok().flatten();
+        assert_eq!(elsewhere, None);
+        assert_eq!(principal().map(|p| p.subject).as_deref(), Some("here"));
     }
 
     #[test]

@@ -59,7 +59,8 @@
 //! into a component. The crate also compiles for native targets so handlers
 //! can be unit-tested with `cargo test`: the macros export nothing there,
 //! [`Request::new`] builds requests by hand, [`ResponseWriter::capture`]
-//! records streamed output, and [`auth::principal`] returns `None`.
+//! records streamed output, and [`auth::principal`] returns what
+//! [`testing::set_principal`] set (`None` by default).
 //!
 //! # Capabilities
 //!
@@ -78,8 +79,9 @@
 //! plus [`sleep`], which waits on the host's clock without using CPU.
 //!
 //! Natively, kv, cache and rate limiting run against in-memory stand-ins
-//! that follow the host's rules, one per test thread, and flags come from
-//! [`testing::set_flag`]; see [`testing`].
+//! that follow the host's rules (the very key rules and GCRA of the host's
+//! plugins), one per test thread, flags come from [`testing::set_flag`] and
+//! the principal from [`testing::set_principal`]; see [`testing`].
 //!
 //! # Unsafe code
 //!

@@ -6,13 +6,17 @@
 //! follows the host's rules, and [`flags`](crate::flags) knows only the
 //! flags a test defines here. The state is per thread: each `#[test]` starts
 //! empty, and code that spawns threads sees a separate, empty state on each.
+//! The same goes for the verified principal: [`auth::principal`](crate::auth::principal)
+//! is `None` unless a test sets one with [`set_principal`].
 //!
 //! In wasm builds the real host answers and these functions do nothing;
 //! they exist there only so test code type-checks for every target.
 
+use crate::auth::Principal;
 use crate::flags::Variant;
 
-/// Empties this thread's kv, cache, rate-limit buckets and flags.
+/// Empties this thread's kv, cache, rate-limit buckets and flags, and
+/// clears its principal.
 pub fn reset() {
     #[cfg(not(target_arch = "wasm32"))]
     crate::native::reset();
@@ -28,4 +32,22 @@ pub fn set_flag(flag: &str, variant: Option<Variant>) {
     });
     #[cfg(target_arch = "wasm32")]
     let _ = (flag, variant);
+}
+
+/// Makes [`auth::principal`](crate::auth::principal) (and `has_scope`,
+/// `require_scope`) see `principal` on this thread, as if the gateway had
+/// verified it, until [`clear_principal`] or [`reset`].
+///
+/// For unit tests of authenticated paths; natively there is no gateway.
+pub fn set_principal(principal: Principal) {
+    #[cfg(not(target_arch = "wasm32"))]
+    crate::native::with(|state| state.principal = Some(principal));
+    #[cfg(target_arch = "wasm32")]
+    let _ = principal;
+}
+
+/// Back to no principal on this thread, as on a route without gateway auth.
+pub fn clear_principal() {
+    #[cfg(not(target_arch = "wasm32"))]
+    crate::native::with(|state| state.principal = None);
 }

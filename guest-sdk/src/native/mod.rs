@@ -30,6 +30,8 @@ pub(crate) struct State {
     pub buckets: HashMap<String, u64>,
     pub epoch: Option<Instant>,
     pub flags: HashMap<String, crate::flags::Variant>,
+    /// What [`crate::auth::principal`] returns.
+    pub principal: Option<crate::auth::Principal>,
 }
 
 thread_local! {
