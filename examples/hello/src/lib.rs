@@ -4,34 +4,70 @@
 //! `curl http://acme.localhost:8080/hello`.
 //!
 //! Build alone with `./scripts/build-examples` (or
-//! `cargo build --release --target wasm32-wasip2 -p hello`).
+//! `cargo build --profile guest --target wasm32-wasip2 -p hello`).
+//!
+//! It answers at the root of wherever it is mounted (`/hello` in
+//! `examples/warden.toml`): the router matches the route-relative path, so
+//! moving it to another prefix needs no code change. The greeting is an
+//! `http::Response`, to show that handlers written against the `http` crate
+//! work as they are.
 
-use warden_sdk::{HttpError, Method, Request, Response};
+use http::header::{CONTENT_TYPE, HeaderValue};
+use warden_sdk::{Request, Router};
 
-/// Greets `GET`; any other method gets a 405 in Warden's error shape.
-fn handle(req: Request) -> Result<Response, HttpError> {
-    match req.method() {
-        Method::Get => Ok(Response::text(200, "Hello from Warden!\n")),
-        other => Err(HttpError::method_not_allowed(other, &["GET"])),
-    }
+const GREETING: &str = "Hello from Warden!\n";
+
+/// `GET /`: the greeting. Other methods get a 405 (with `allow: GET`) and
+/// other paths a 404 from the router, in Warden's error shape.
+fn router() -> Router {
+    Router::new().get("/", greet)
 }
 
-warden_sdk::http_handler!(handle);
+fn greet(_req: Request) -> http::Response<&'static str> {
+    let mut response = http::Response::new(GREETING);
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+warden_sdk::http_handler!(|req| router().handle(req));
 
 #[cfg(test)]
 mod tests {
+    use warden_sdk::{Method, ROUTE_PREFIX_HEADER, Response};
+
     use super::*;
+
+    /// The request as the gateway forwards it: mounted at `/hello`.
+    fn call(method: Method, path: &str) -> Response {
+        router().handle(Request::new(method, path).with_header(ROUTE_PREFIX_HEADER, "/hello"))
+    }
 
     #[test]
     fn greets_get() {
-        let response = handle(Request::new(Method::Get, "/hello")).expect("GET is answered");
+        let response = call(Method::Get, "/hello");
         assert_eq!(response.status(), 200);
-        assert_eq!(response.body(), b"Hello from Warden!\n");
+        assert_eq!(response.body(), GREETING.as_bytes());
+        assert_eq!(
+            response.headers().get("content-type"),
+            Some("text/plain; charset=utf-8")
+        );
     }
 
     #[test]
     fn refuses_post() {
-        let err = handle(Request::new(Method::Post, "/hello")).err();
-        assert_eq!(err.map(|e| e.status()), Some(405));
+        let response = call(Method::Post, "/hello");
+        assert_eq!(response.status(), 405);
+        assert_eq!(response.headers().get("allow"), Some("GET"));
+    }
+
+    #[test]
+    fn greets_wherever_it_is_mounted() {
+        let elsewhere =
+            Request::new(Method::Get, "/greet/").with_header(ROUTE_PREFIX_HEADER, "/greet");
+        assert_eq!(router().handle(elsewhere).status(), 200);
+        assert_eq!(call(Method::Get, "/hello/nope").status(), 404);
     }
 }
