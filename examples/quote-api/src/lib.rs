@@ -11,42 +11,31 @@
 //!        "items":[{"sku":"book-1","quantity":2,"unit_price_cents":1250}]}'
 //! ```
 //!
-//! Routes: `POST /quote` prices a cart, `GET /quote/health` reports
-//! liveness. A wrong method is a 405, an unknown path a 404, malformed JSON
-//! a 400 and a cart that fails validation a 422, all in Warden's error
-//! shape `{"error": {"code", "message"}}`.
+//! Routes, relative to where the function is mounted (`/quote` in
+//! `examples/warden.toml`; the gateway's `x-warden-route-prefix` says
+//! where, so the code does not): `POST /` prices a cart, `GET /health`
+//! reports liveness. A wrong method is a 405 with `allow`, an unknown path
+//! a 404, malformed JSON a 400 and a cart that fails validation a 422, all
+//! in Warden's error shape `{"error": {"code", "message"}}`.
 
 mod cart;
 mod pricing;
 
 use serde_json::json;
-use warden_sdk::{HttpError, Method, Request, Response};
+use warden_sdk::{HttpError, Request, Response, Router};
 
 use crate::cart::Cart;
 use crate::pricing::PricingError;
 
-/// Where the function is mounted (see `examples/warden.toml`).
-const MOUNT: &str = "/quote";
-
-/// Routes by path below the mount point, then by method.
-fn handle(req: Request) -> Result<Response, HttpError> {
-    // Accept both the full path and one with the mount stripped, so the
-    // function does not depend on how the gateway forwards it.
-    let sub = req.path().strip_prefix(MOUNT).unwrap_or(req.path());
-    match (sub.trim_end_matches('/'), req.method()) {
-        ("", Method::Post) => quote(&req),
-        ("", other) => Err(HttpError::method_not_allowed(other, &["POST"])),
-        ("/health", Method::Get) => Ok(Response::json(200, &json!({ "status": "ok" }))),
-        ("/health", other) => Err(HttpError::method_not_allowed(other, &["GET"])),
-        _ => Err(HttpError::not_found(format!(
-            "no route for {}; try POST {MOUNT} or GET {MOUNT}/health",
-            req.path()
-        ))),
-    }
+/// The routes below the mount point.
+fn router() -> Router {
+    Router::new().post("/", quote).get("/health", |_| {
+        Response::json(200, &json!({ "status": "ok" }))
+    })
 }
 
-/// `POST /quote`: parse, validate, price.
-fn quote(req: &Request) -> Result<Response, HttpError> {
+/// `POST /` (`/quote` as mounted): parse, validate, price.
+fn quote(req: Request) -> Result<Response, HttpError> {
     let cart: Cart = req.json()?;
     let problems = cart.problems();
     if !problems.is_empty() {
@@ -74,17 +63,21 @@ fn quote(req: &Request) -> Result<Response, HttpError> {
     Ok(Response::json(200, &quote))
 }
 
-warden_sdk::http_handler!(handle);
+warden_sdk::http_handler!(|req| router().handle(req));
 
 #[cfg(test)]
 mod tests {
     use serde_json::Value;
-    use warden_sdk::IntoResponse;
+    use warden_sdk::{Method, ROUTE_PREFIX_HEADER};
 
     use super::*;
 
+    /// The request as the gateway forwards it: mounted at `/quote`.
     fn call(method: Method, path: &str, body: &str) -> (u16, Value) {
-        let response = handle(Request::new(method, path).with_body(body)).into_response();
+        let req = Request::new(method, path)
+            .with_header(ROUTE_PREFIX_HEADER, "/quote")
+            .with_body(body);
+        let response = router().handle(req);
         let json = response.body_json().unwrap_or(Value::Null);
         (response.status(), json)
     }
@@ -105,7 +98,10 @@ mod tests {
     #[test]
     fn health_answers_get() {
         assert_eq!(call(Method::Get, "/quote/health", "").0, 200);
-        assert_eq!(call(Method::Get, "/health", "").0, 200);
+        assert_eq!(call(Method::Get, "/quote/health/", "").0, 200);
+        // Mounted at `/` (no prefix), the same routes serve the bare paths.
+        let at_root = router().handle(Request::new(Method::Get, "/health"));
+        assert_eq!(at_root.status(), 200);
     }
 
     #[test]
@@ -114,6 +110,9 @@ mod tests {
         assert_eq!(status, 405);
         assert_eq!(json["error"]["code"], "method_not_allowed");
         assert_eq!(call(Method::Delete, "/quote/health", "").0, 405);
+        let response = router()
+            .handle(Request::new(Method::Get, "/quote").with_header(ROUTE_PREFIX_HEADER, "/quote"));
+        assert_eq!(response.headers().get("allow"), Some("POST"));
     }
 
     #[test]
