@@ -23,8 +23,15 @@
 //! | `PATCH /todos/<id>` `{"title"?, "done"?}` | as `PUT`, changing only the fields given |
 //! | `DELETE /todos/<id>` | 204; 412 if `if-match` is stale; 404 |
 //!
+//! Paths are relative to where the function is mounted (`/todos` in
+//! `examples/warden.toml`): the gateway says where in
+//! `x-warden-route-prefix`, and the router matches the rest, so the code
+//! names no mount point.
+//!
 //! A todo is `{"id", "title", "done", "created_at", "updated_at",
-//! "version"}`; its ETag is the version, quoted (`"3"`). Updates without
+//! "version"}`, plus `"created_by"` (the verified principal's subject) when
+//! it was created on a route with gateway auth; its ETag is the version,
+//! quoted (`"3"`). Updates without
 //! `if-match` still never lose a concurrent update: they compare-and-swap
 //! against the version they read and, if it changed, apply themselves to
 //! the new one (up to 5 times, then 409).
@@ -46,12 +53,10 @@ mod todo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use warden_sdk::rate_limit::{self, Quota};
-use warden_sdk::{HttpError, Method, Request, Response};
+use warden_sdk::{HttpError, Request, Response, Router};
 
 use crate::todo::{IfMatch, NewTodo, PatchTodo, ReplaceTodo, Todo};
 
-/// Where the function is mounted (see `examples/warden.toml`).
-const MOUNT: &str = "/todos";
 /// Largest request body accepted.
 const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Writes per client.
@@ -64,56 +69,17 @@ const MAX_LIMIT: u32 = 100;
 /// Read-change-swap rounds of an update before it gives up with 409.
 const CAS_ATTEMPTS: usize = 5;
 
-/// Which resource a path names.
-enum Route {
-    Collection,
-    Item(u64),
-}
-
-/// Routes by path below the mount point, then by method.
-fn handle(req: Request) -> Result<Response, HttpError> {
-    // Accept both the full path and one with the mount stripped, so the
-    // function does not depend on how the gateway forwards it.
-    let sub = req.path().strip_prefix(MOUNT).unwrap_or(req.path());
-    let route = match sub.trim_end_matches('/') {
-        "" => Route::Collection,
-        item => match item.strip_prefix('/').and_then(|id| id.parse().ok()) {
-            Some(id) => Route::Item(id),
-            None => {
-                return Err(HttpError::not_found(format!(
-                    "no route for {}; try {MOUNT} or {MOUNT}/<id>",
-                    req.path()
-                )));
-            }
-        },
-    };
-    match (route, req.method()) {
-        (Route::Collection, Method::Get) => list(&req),
-        (Route::Collection, Method::Post) => {
-            guard_write(&req)?;
-            create(&req)
-        }
-        (Route::Collection, other) => Err(HttpError::method_not_allowed(other, &["GET", "POST"])),
-        (Route::Item(id), Method::Get) => read(&req, id),
-        (Route::Item(id), Method::Put) => {
-            guard_write(&req)?;
-            let input: ReplaceTodo = body(&req)?;
-            update(&req, id, |todo, now| todo.replaced(input.clone(), now))
-        }
-        (Route::Item(id), Method::Patch) => {
-            guard_write(&req)?;
-            let input: PatchTodo = body(&req)?;
-            update(&req, id, |todo, now| todo.patched(input.clone(), now))
-        }
-        (Route::Item(id), Method::Delete) => {
-            guard_write(&req)?;
-            delete(&req, id)
-        }
-        (Route::Item(_), other) => Err(HttpError::method_not_allowed(
-            other,
-            &["GET", "PUT", "PATCH", "DELETE"],
-        )),
-    }
+/// The routes below the mount point: the collection at `/`, a todo at
+/// `/<id>`. A non-numeric id is a 404, as is any other path; a wrong
+/// method is a 405 listing the right ones.
+fn router() -> Router {
+    Router::new()
+        .get("/", list)
+        .post("/", create)
+        .get("/:id", read)
+        .put("/:id", replace)
+        .patch("/:id", patch)
+        .delete("/:id", delete)
 }
 
 /// Rate limit per client, then the body cap.
@@ -164,21 +130,26 @@ fn todo_response(status: u16, todo: &Todo) -> Response {
     Response::json(status, todo).with_header("etag", todo.etag())
 }
 
-/// `POST /todos`.
-fn create(req: &Request) -> Result<Response, HttpError> {
-    let input: NewTodo = body(req)?;
+/// `POST /`: a new todo, recording who created it when the gateway
+/// verified a principal.
+fn create(req: Request) -> Result<Response, HttpError> {
+    guard_write(&req)?;
+    let input: NewTodo = body(&req)?;
     // Validate before taking an id, so bad requests do not burn ids.
     let todo = Todo::create(0, input, clock::now_rfc3339())?;
     let todo = Todo {
         id: store::next_id()?,
+        created_by: warden_sdk::auth::principal().map(|p| p.subject),
         ..todo
     };
     store::insert(&todo)?;
-    Ok(todo_response(201, &todo).with_header("location", format!("{MOUNT}/{}", todo.id)))
+    // The collection's own URL plus the id: right wherever it is mounted.
+    let location = format!("{}/{}", req.path().trim_end_matches('/'), todo.id);
+    Ok(todo_response(201, &todo).with_header("location", location))
 }
 
-/// `GET /todos?cursor=&limit=`.
-fn list(req: &Request) -> Result<Response, HttpError> {
+/// `GET /?cursor=&limit=`.
+fn list(req: Request) -> Result<Response, HttpError> {
     let limit = match req.query_param("limit") {
         None => DEFAULT_LIMIT,
         Some(text) => match text.parse::<u32>() {
@@ -202,9 +173,9 @@ struct Page {
     next_cursor: Option<String>,
 }
 
-/// `GET /todos/<id>`, through the cache.
-fn read(req: &Request, id: u64) -> Result<Response, HttpError> {
-    let todo = store::get_cached(id)?;
+/// `GET /<id>`, through the cache.
+fn read(req: Request) -> Result<Response, HttpError> {
+    let todo = store::get_cached(req.param_as("id")?)?;
     let etag = todo.etag();
     let unchanged = req.header("if-none-match").is_some_and(|tags| {
         tags.split(',')
@@ -214,6 +185,22 @@ fn read(req: &Request, id: u64) -> Result<Response, HttpError> {
         return Ok(Response::new(304).with_header("etag", etag));
     }
     Ok(todo_response(200, &todo))
+}
+
+/// `PUT /<id>`: every field.
+fn replace(req: Request) -> Result<Response, HttpError> {
+    let id = req.param_as("id")?;
+    guard_write(&req)?;
+    let input: ReplaceTodo = body(&req)?;
+    update(&req, id, |todo, now| todo.replaced(input.clone(), now))
+}
+
+/// `PATCH /<id>`: the fields given.
+fn patch(req: Request) -> Result<Response, HttpError> {
+    let id = req.param_as("id")?;
+    guard_write(&req)?;
+    let input: PatchTodo = body(&req)?;
+    update(&req, id, |todo, now| todo.patched(input.clone(), now))
 }
 
 /// `PUT` and `PATCH`: read, check `if-match`, apply `change`,
@@ -241,8 +228,10 @@ fn update(
     ))
 }
 
-/// `DELETE /todos/<id>`.
-fn delete(req: &Request, id: u64) -> Result<Response, HttpError> {
+/// `DELETE /<id>`.
+fn delete(req: Request) -> Result<Response, HttpError> {
+    let id = req.param_as("id")?;
+    guard_write(&req)?;
     if let Some(if_match) = req.header("if-match").map(IfMatch::parse) {
         // kv has no conditional delete: this check and the delete are two
         // steps, so a write landing in between is deleted with the rest.
@@ -271,7 +260,7 @@ fn precondition_failed(id: u64) -> HttpError {
     )
 }
 
-warden_sdk::http_handler!(handle);
+warden_sdk::http_handler!(|req| router().handle(req));
 
 #[cfg(test)]
 mod tests;

@@ -1,13 +1,15 @@
 //! The API end to end against the SDK's in-memory kv, cache and rate
-//! limiter (one fresh set per test thread).
+//! limiter (one fresh set per test thread), with requests as the gateway
+//! forwards them to a function mounted at `/todos`.
 
 use serde_json::{Value, json};
-use warden_sdk::{IntoResponse, Method, Request, Response, cache};
+use warden_sdk::auth::Principal;
+use warden_sdk::{Method, ROUTE_PREFIX_HEADER, Request, Response, cache, testing};
 
 use super::*;
 
 fn send(req: Request) -> Response {
-    handle(req).into_response()
+    router().handle(req.with_header(ROUTE_PREFIX_HEADER, "/todos"))
 }
 
 fn call(method: Method, path: &str, body: &str) -> (u16, Value) {
@@ -150,7 +152,14 @@ fn validation_and_routing_errors() {
         (status, &err["error"]["code"]),
         (405, &json!("method_not_allowed"))
     );
-    assert_eq!(call(Method::Post, "/todos/1", "").0, 405);
+    let wrong = send(Request::new(Method::Delete, "/todos"));
+    assert_eq!(wrong.headers().get("allow"), Some("GET, POST"));
+    let wrong = send(Request::new(Method::Post, "/todos/1"));
+    assert_eq!(wrong.status(), 405);
+    assert_eq!(
+        wrong.headers().get("allow"),
+        Some("GET, PUT, PATCH, DELETE")
+    );
     assert_eq!(call(Method::Get, "/todos/abc", "").0, 404);
     assert_eq!(call(Method::Get, "/todos/1/x", "").0, 404);
     // Failed validation did not burn ids.
@@ -177,4 +186,51 @@ fn writes_are_rate_limited_per_client() {
     assert_eq!(post("polite").status(), 201);
     // Reads are not limited.
     assert_eq!(call(Method::Get, "/todos/1", "").0, 200);
+}
+
+#[test]
+fn a_verified_principal_is_recorded_and_names_the_client() {
+    // No principal (the README's curls): no `created_by` at all.
+    let anonymous = create("a");
+    assert!(anonymous.get("created_by").is_none(), "{anonymous}");
+
+    testing::set_principal(Principal::new("alice", "acme"));
+    let mine = create("b");
+    assert_eq!(mine["created_by"], "alice");
+    let (_, read) = call(Method::Get, "/todos/2", "");
+    assert_eq!(read["created_by"], "alice");
+    // Updates keep the creator.
+    let (_, patched) = call(Method::Patch, "/todos/2", r#"{"done": true}"#);
+    assert_eq!(patched["created_by"], "alice");
+
+    // Alice's writes count against her, whatever x-client-id she sends...
+    let post = |client: &str| {
+        send(
+            Request::new(Method::Post, "/todos")
+                .with_header("x-client-id", client)
+                .with_body(r#"{"title": "a"}"#),
+        )
+    };
+    let denied = (0..200).map(|_| post("one")).find(|r| r.status() != 201);
+    assert_eq!(denied.map(|r| r.status()), Some(429));
+    // ...so without her, the client id "one" still has its whole bucket.
+    testing::clear_principal();
+    assert_eq!(post("one").status(), 201);
+}
+
+#[test]
+fn mounted_at_the_root_the_same_routes_serve_bare_paths() {
+    // An empty prefix is a function routed at `/`.
+    let at_root = |method: Method, path: &str, body: &str| {
+        router().handle(
+            Request::new(method, path)
+                .with_header(ROUTE_PREFIX_HEADER, "")
+                .with_body(body.to_owned()),
+        )
+    };
+    let created = at_root(Method::Post, "/", r#"{"title": "a"}"#);
+    assert_eq!(created.status(), 201);
+    assert_eq!(created.headers().get("location"), Some("/1"));
+    assert_eq!(at_root(Method::Get, "/1", "").status(), 200);
+    assert_eq!(at_root(Method::Get, "/todos/1", "").status(), 404);
 }

@@ -22,10 +22,15 @@ pub struct Todo {
     pub updated_at: String,
     /// Starts at 1, +1 per update; the ETag is this number, quoted.
     pub version: u64,
+    /// Subject of the verified principal that created it; absent (and not
+    /// serialized) when the request had none, as on routes without gateway
+    /// auth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
 }
 
 impl Todo {
-    /// A new todo, version 1.
+    /// A new todo, version 1, without a creator (see [`Todo::created_by`]).
     pub fn create(id: u64, input: NewTodo, now: String) -> Result<Self, HttpError> {
         Ok(Self {
             id,
@@ -34,6 +39,7 @@ impl Todo {
             created_at: now.clone(),
             updated_at: now,
             version: 1,
+            created_by: None,
         })
     }
 
