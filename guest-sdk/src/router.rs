@@ -8,7 +8,9 @@ use crate::{HttpError, IntoResponse, Method, Request, Response};
 ///
 /// Patterns are `/`-separated segments, each literal (`health`) or a
 /// parameter (`:id`, read with [`Request::param`] / [`Request::param_as`]);
-/// `/` is the function's own root. A trailing `/` on the request path is
+/// a last segment `*name` matches the rest of the path, zero or more
+/// segments (`/files/*path`; the parameter holds the rest without its
+/// leading `/`); `/` is the function's own root. A trailing `/` on the request path is
 /// ignored, so `/todos/` at prefix `/todos` is `/`. Routes are tried in
 /// the order they were added and the first whose method and pattern match
 /// wins. When none matches the answer is, in Warden's error shape, a 405
@@ -53,6 +55,8 @@ struct Route {
 enum Segment {
     Literal(String),
     Param(String),
+    /// The rest of the path (only last in a pattern).
+    Rest(String),
 }
 
 impl Router {
@@ -154,9 +158,14 @@ fn parse_pattern(pattern: &str) -> Vec<Segment> {
     pattern
         .split('/')
         .filter(|segment| !segment.is_empty())
-        .map(|segment| match segment.strip_prefix(':') {
-            Some(name) => Segment::Param(name.to_owned()),
-            None => Segment::Literal(segment.to_owned()),
+        .map(|segment| {
+            if let Some(name) = segment.strip_prefix(':') {
+                Segment::Param(name.to_owned())
+            } else if let Some(name) = segment.strip_prefix('*') {
+                Segment::Rest(name.to_owned())
+            } else {
+                Segment::Literal(segment.to_owned())
+            }
         })
         .collect()
 }
@@ -176,11 +185,16 @@ fn path_segments(path: &str) -> Vec<&str> {
 /// The parameters if `segments` match `pattern`; literals compare raw, a
 /// parameter takes any non-empty segment, percent-decoded.
 fn match_pattern(pattern: &[Segment], segments: &[&str]) -> Option<Vec<(String, String)>> {
-    if pattern.len() != segments.len() {
+    let rest = match pattern.last() {
+        Some(Segment::Rest(name)) => Some(name),
+        _ => None,
+    };
+    let fixed = pattern.len() - usize::from(rest.is_some());
+    if segments.len() < fixed || (rest.is_none() && segments.len() != fixed) {
         return None;
     }
     let mut params = Vec::new();
-    for (expected, actual) in pattern.iter().zip(segments) {
+    for (expected, actual) in pattern[..fixed].iter().zip(segments) {
         match expected {
             Segment::Literal(literal) if literal == actual => {}
             Segment::Param(name) if !actual.is_empty() => {
@@ -188,6 +202,10 @@ fn match_pattern(pattern: &[Segment], segments: &[&str]) -> Option<Vec<(String, 
             }
             _ => return None,
         }
+    }
+    if let Some(name) = rest {
+        let tail = segments[fixed..].join("/");
+        params.push((name.clone(), percent_decode(&tail, false)));
     }
     Some(params)
 }
@@ -222,6 +240,17 @@ mod tests {
 
     fn call(method: Method, path: &str) -> Response {
         router().handle(Request::new(method, path).with_header(ROUTE_PREFIX_HEADER, "/todos"))
+    }
+
+    #[test]
+    fn a_rest_segment_matches_any_tail_including_none() {
+        let router = Router::new().get("/files/*path", |req: Request| {
+            Response::text(200, format!("[{}]", req.param("path").unwrap_or("?")))
+        });
+        let call = |path: &str| router.handle(Request::new(Method::Get, path));
+        assert_eq!(call("/files/a/b%20c").body(), b"[a/b c]");
+        assert_eq!(call("/files").body(), b"[]");
+        assert_eq!(call("/other").status(), 404);
     }
 
     #[test]

@@ -17,10 +17,10 @@ use warden_sdk::{Request, Router};
 
 const GREETING: &str = "Hello from Warden!\n";
 
-/// `GET /`: the greeting. Other methods get a 405 (with `allow: GET`) and
-/// other paths a 404 from the router, in Warden's error shape.
+/// `GET` on any path under the mount point: the greeting. Other methods
+/// get a 405 (with `allow: GET`) from the router, in Warden's error shape.
 fn router() -> Router {
-    Router::new().get("/", greet)
+    Router::new().get("/*rest", greet)
 }
 
 fn greet(_req: Request) -> http::Response<&'static str> {
@@ -68,6 +68,6 @@ mod tests {
         let elsewhere =
             Request::new(Method::Get, "/greet/").with_header(ROUTE_PREFIX_HEADER, "/greet");
         assert_eq!(router().handle(elsewhere).status(), 200);
-        assert_eq!(call(Method::Get, "/hello/nope").status(), 404);
+        assert_eq!(call(Method::Get, "/hello/sub").status(), 200);
     }
 }

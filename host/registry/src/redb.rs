@@ -1,0 +1,539 @@
+//! The redb-backed registry: the embedded default, one file in the data
+//! dir. Every write transaction also bumps the revision and appends to a
+//! bounded change log in the same commit, then publishes the change on the
+//! feed, all under one lock so events leave in revision order.
+//!
+//! Keys are `tenant`, `tenant/function` and `tenant/function/digest`; names
+//! are validated DNS labels, so `/` can never appear inside a segment and a
+//! prefix range scan over `tenant/` sees exactly that tenant's rows.
+
+use super::error::RegistryError;
+use super::model::{
+    FunctionLimits, FunctionRecord, TenantRecord, VersionRecord, now_secs, validate_digest,
+    validate_host, validate_name, validate_route,
+};
+use crate::feed::{Change, FEED_CAPACITY};
+use redb::{Database, ReadableDatabase as _, ReadableTable, TableDefinition, WriteTransaction};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use tokio::sync::broadcast;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::Path;
+
+const TENANTS: TableDefinition<&str, &str> = TableDefinition::new("tenants");
+const FUNCTIONS: TableDefinition<&str, &str> = TableDefinition::new("functions");
+const VERSIONS: TableDefinition<&str, &str> = TableDefinition::new("versions");
+/// `"revision"` -> the revision of the last committed write.
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// revision -> the tenant that write changed; the newest [`CHANGE_LOG_LEN`].
+const CHANGES: TableDefinition<u64, &str> = TableDefinition::new("changes");
+/// Changes kept for catch-up; a subscriber further behind reloads all.
+pub const CHANGE_LOG_LEN: u64 = 10_000;
+
+type Result<T> = std::result::Result<T, RegistryError>;
+
+/// Everything the gateway needs to route: all tenants and functions, read in
+/// one consistent transaction, and the revision they are at.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// The revision of the last write included.
+    pub revision: u64,
+    /// All tenants.
+    pub tenants: Vec<TenantRecord>,
+    /// All functions of all tenants.
+    pub functions: Vec<FunctionRecord>,
+}
+
+/// The durable registry of tenants, functions and versions (blocking: the
+/// async [`crate::RegistryStore`] face is [`crate::RedbRegistry`]).
+pub struct Registry {
+    db: Database,
+    /// Serializes write, revision bump and publish.
+    writes: Mutex<()>,
+    revision: AtomicU64,
+    feed: broadcast::Sender<Change>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").finish_non_exhaustive()
+    }
+}
+
+impl Registry {
+    /// Opens or creates the registry file at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let db = Database::create(path)?;
+        let txn = db.begin_write()?;
+        txn.open_table(TENANTS)?;
+        txn.open_table(FUNCTIONS)?;
+        txn.open_table(VERSIONS)?;
+        txn.open_table(CHANGES)?;
+        let revision = txn.open_table(META)?.get("revision")?.map_or(0, |v| v.value());
+        txn.commit()?;
+        Ok(Self {
+            db,
+            writes: Mutex::new(()),
+            revision: AtomicU64::new(revision),
+            feed: broadcast::channel(FEED_CAPACITY).0,
+        })
+    }
+
+    /// The revision of the last committed write.
+    pub fn revision(&self) -> u64 {
+        self.revision.load(Ordering::Acquire)
+    }
+
+    /// Changes committed from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.feed.subscribe()
+    }
+
+    /// The changes after `revision`, oldest first; `None` when the log no
+    /// longer reaches back that far (then reload everything).
+    pub fn changes_since(&self, revision: u64) -> Result<Option<Vec<Change>>> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(CHANGES)?;
+        let current = txn.open_table(META)?.get("revision")?.map_or(0, |v| v.value());
+        if current.saturating_sub(revision) > CHANGE_LOG_LEN {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        for row in table.range(revision.saturating_add(1)..)? {
+            let (rev, tenant) = row?;
+            out.push(Change {
+                revision: rev.value(),
+                tenant: tenant.value().to_string(),
+            });
+        }
+        Ok(Some(out))
+    }
+
+    /// Starts a write: takes the write lock, then the transaction.
+    fn begin(&self) -> Result<(MutexGuard<'_, ()>, WriteTransaction)> {
+        let guard = self
+            .writes
+            .lock()
+            .map_err(|_| RegistryError::Storage("registry write lock poisoned".into()))?;
+        Ok((guard, self.db.begin_write()?))
+    }
+
+    /// Commits a write that changed `tenant`: bumps the revision and logs
+    /// the change in the same transaction, then publishes it.
+    fn commit(&self, _guard: MutexGuard<'_, ()>, txn: WriteTransaction, tenant: &str) -> Result<()> {
+        let revision = {
+            let mut meta = txn.open_table(META)?;
+            let revision = meta.get("revision")?.map_or(0, |v| v.value()) + 1;
+            meta.insert("revision", revision)?;
+            let mut changes = txn.open_table(CHANGES)?;
+            changes.insert(revision, tenant)?;
+            if revision > CHANGE_LOG_LEN {
+                changes.retain_in(..revision - CHANGE_LOG_LEN, |_, _| false)?;
+            }
+            revision
+        };
+        txn.commit()?;
+        self.revision.store(revision, Ordering::Release);
+        // No subscriber is fine: nodes catch up from the revision.
+        let _ = self.feed.send(Change {
+            revision,
+            tenant: tenant.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Creates a tenant, or replaces its custom hosts if it exists. Fails if
+    /// a host already belongs to another tenant.
+    pub fn put_tenant(
+        &self,
+        name: &str,
+        hosts: &[String],
+        tier: Option<&str>,
+    ) -> Result<(TenantRecord, bool)> {
+        validate_name("tenant", name).map_err(RegistryError::Invalid)?;
+        for host in hosts {
+            validate_host(host).map_err(RegistryError::Invalid)?;
+        }
+        let (guard, txn) = self.begin()?;
+        let (record, created) = {
+            let mut table = txn.open_table(TENANTS)?;
+            for row in table.iter()? {
+                let (key, value) = row?;
+                if key.value() == name {
+                    continue;
+                }
+                let other: TenantRecord = decode(value.value())?;
+                if let Some(host) = hosts.iter().find(|h| other.hosts.contains(h)) {
+                    return Err(RegistryError::Conflict(format!(
+                        "host {host:?} already belongs to tenant {:?}",
+                        other.name
+                    )));
+                }
+            }
+            let existing: Option<TenantRecord> = match table.get(name)? {
+                Some(v) => Some(decode(v.value())?),
+                None => None,
+            };
+            let created = existing.is_none();
+            let record = TenantRecord {
+                name: name.to_string(),
+                hosts: hosts.to_vec(),
+                tier: tier.map(str::to_string),
+                created_at: existing.map(|t| t.created_at).unwrap_or_else(now_secs),
+            };
+            table.insert(name, encode(&record)?.as_str())?;
+            (record, created)
+        };
+        self.commit(guard, txn, name)?;
+        Ok((record, created))
+    }
+
+    /// Deletes a tenant with all its functions and version records.
+    pub fn delete_tenant(&self, name: &str) -> Result<()> {
+        let (guard, txn) = self.begin()?;
+        {
+            let mut tenants = txn.open_table(TENANTS)?;
+            if tenants.remove(name)?.is_none() {
+                return Err(RegistryError::NotFound(format!("tenant {name:?}")));
+            }
+            let prefix = format!("{name}/");
+            let mut functions = txn.open_table(FUNCTIONS)?;
+            functions.retain(|k, _| !k.starts_with(&prefix))?;
+            let mut versions = txn.open_table(VERSIONS)?;
+            versions.retain(|k, _| !k.starts_with(&prefix))?;
+        }
+        self.commit(guard, txn, name)?;
+        Ok(())
+    }
+
+    /// One tenant.
+    pub fn tenant(&self, name: &str) -> Result<TenantRecord> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(TENANTS)?;
+        let value = table
+            .get(name)?
+            .ok_or_else(|| RegistryError::NotFound(format!("tenant {name:?}")))?;
+        decode(value.value())
+    }
+
+    /// All tenants, by name.
+    pub fn tenants(&self) -> Result<Vec<TenantRecord>> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(TENANTS)?;
+        collect(table.iter()?)
+    }
+
+    /// Creates or updates a function's routes and limits, keeping its active
+    /// version. Fails if a route is already served by another function of the
+    /// same tenant.
+    pub fn put_function(
+        &self,
+        tenant: &str,
+        name: &str,
+        routes: &[String],
+        limits: FunctionLimits,
+    ) -> Result<(FunctionRecord, bool)> {
+        validate_name("function", name).map_err(RegistryError::Invalid)?;
+        if routes.is_empty() {
+            return Err(RegistryError::Invalid(format!(
+                "function {name:?} needs at least one route"
+            )));
+        }
+        for route in routes {
+            validate_route(route).map_err(RegistryError::Invalid)?;
+        }
+        let (guard, txn) = self.begin()?;
+        let (record, created) = {
+            if txn.open_table(TENANTS)?.get(tenant)?.is_none() {
+                return Err(RegistryError::NotFound(format!("tenant {tenant:?}")));
+            }
+            let mut table = txn.open_table(FUNCTIONS)?;
+            let key = format!("{tenant}/{name}");
+            let prefix = format!("{tenant}/");
+            for row in table.range(prefix.as_str()..)? {
+                let (k, v) = row?;
+                if !k.value().starts_with(&prefix) {
+                    break;
+                }
+                let other: FunctionRecord = decode(v.value())?;
+                if other.name == name {
+                    continue;
+                }
+                if let Some(route) = routes.iter().find(|r| other.routes.contains(r)) {
+                    return Err(RegistryError::Conflict(format!(
+                        "route {route:?} is already served by function {:?}",
+                        other.name
+                    )));
+                }
+            }
+            let existing: Option<FunctionRecord> = match table.get(key.as_str())? {
+                Some(v) => Some(decode(v.value())?),
+                None => None,
+            };
+            let created = existing.is_none();
+            let record = FunctionRecord {
+                tenant: tenant.to_string(),
+                name: name.to_string(),
+                routes: routes.to_vec(),
+                limits,
+                active: existing.and_then(|f| f.active),
+                updated_at: now_secs(),
+            };
+            table.insert(key.as_str(), encode(&record)?.as_str())?;
+            (record, created)
+        };
+        self.commit(guard, txn, tenant)?;
+        Ok((record, created))
+    }
+
+    /// One function.
+    pub fn function(&self, tenant: &str, name: &str) -> Result<FunctionRecord> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(FUNCTIONS)?;
+        let value = table
+            .get(format!("{tenant}/{name}").as_str())?
+            .ok_or_else(|| RegistryError::NotFound(format!("function {tenant}/{name}")))?;
+        decode(value.value())
+    }
+
+    /// A tenant's functions, by name.
+    pub fn functions(&self, tenant: &str) -> Result<Vec<FunctionRecord>> {
+        let txn = self.db.begin_read()?;
+        if txn.open_table(TENANTS)?.get(tenant)?.is_none() {
+            return Err(RegistryError::NotFound(format!("tenant {tenant:?}")));
+        }
+        let table = txn.open_table(FUNCTIONS)?;
+        let prefix = format!("{tenant}/");
+        collect_prefix(&table, &prefix)
+    }
+
+    /// Records an uploaded version (its bytes must already be in the blob
+    /// store). Recording the same digest twice returns the first record and
+    /// `false`: uploads are idempotent.
+    pub fn add_version(
+        &self,
+        tenant: &str,
+        function: &str,
+        digest: &str,
+        size: u64,
+    ) -> Result<(VersionRecord, bool)> {
+        validate_digest(digest).map_err(RegistryError::Invalid)?;
+        let (guard, txn) = self.begin()?;
+        let (record, created) = {
+            let fkey = format!("{tenant}/{function}");
+            if txn.open_table(FUNCTIONS)?.get(fkey.as_str())?.is_none() {
+                return Err(RegistryError::NotFound(format!("function {fkey}")));
+            }
+            let mut table = txn.open_table(VERSIONS)?;
+            let key = format!("{fkey}/{digest}");
+            let existing = table.get(key.as_str())?.map(|v| v.value().to_string());
+            if let Some(existing) = existing {
+                (decode(&existing)?, false)
+            } else {
+                let record = VersionRecord {
+                    tenant: tenant.to_string(),
+                    function: function.to_string(),
+                    digest: digest.to_string(),
+                    size,
+                    created_at: now_secs(),
+                };
+                table.insert(key.as_str(), encode(&record)?.as_str())?;
+                (record, true)
+            }
+        };
+        self.commit(guard, txn, tenant)?;
+        Ok((record, created))
+    }
+
+    /// A function's versions, oldest first.
+    pub fn versions(&self, tenant: &str, function: &str) -> Result<Vec<VersionRecord>> {
+        let txn = self.db.begin_read()?;
+        let fkey = format!("{tenant}/{function}");
+        if txn.open_table(FUNCTIONS)?.get(fkey.as_str())?.is_none() {
+            return Err(RegistryError::NotFound(format!("function {fkey}")));
+        }
+        let table = txn.open_table(VERSIONS)?;
+        let mut versions: Vec<VersionRecord> = collect_prefix(&table, &format!("{fkey}/"))?;
+        versions.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then(a.digest.cmp(&b.digest))
+        });
+        Ok(versions)
+    }
+
+    /// Makes `digest` the version that serves `function`.
+    pub fn activate(&self, tenant: &str, function: &str, digest: &str) -> Result<FunctionRecord> {
+        validate_digest(digest).map_err(RegistryError::Invalid)?;
+        let (guard, txn) = self.begin()?;
+        let record = {
+            let fkey = format!("{tenant}/{function}");
+            let vkey = format!("{fkey}/{digest}");
+            if txn.open_table(VERSIONS)?.get(vkey.as_str())?.is_none() {
+                return Err(RegistryError::NotFound(format!("version {vkey}")));
+            }
+            let mut table = txn.open_table(FUNCTIONS)?;
+            let current = table
+                .get(fkey.as_str())?
+                .map(|v| v.value().to_string())
+                .ok_or_else(|| RegistryError::NotFound(format!("function {fkey}")))?;
+            let mut record: FunctionRecord = decode(&current)?;
+            record.active = Some(digest.to_string());
+            record.updated_at = now_secs();
+            table.insert(fkey.as_str(), encode(&record)?.as_str())?;
+            record
+        };
+        self.commit(guard, txn, tenant)?;
+        Ok(record)
+    }
+
+    /// One tenant and its functions, read in one transaction; `None` if the
+    /// tenant does not exist.
+    pub fn tenant_with_functions(
+        &self,
+        name: &str,
+    ) -> Result<Option<(TenantRecord, Vec<FunctionRecord>)>> {
+        let txn = self.db.begin_read()?;
+        let tenant: TenantRecord = match txn.open_table(TENANTS)?.get(name)? {
+            Some(v) => decode(v.value())?,
+            None => return Ok(None),
+        };
+        let functions = collect_prefix(&txn.open_table(FUNCTIONS)?, &format!("{name}/"))?;
+        Ok(Some((tenant, functions)))
+    }
+
+    /// All tenants and functions, read in one transaction.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let txn = self.db.begin_read()?;
+        let tenants = collect(txn.open_table(TENANTS)?.iter()?)?;
+        let functions = collect(txn.open_table(FUNCTIONS)?.iter()?)?;
+        let revision = txn.open_table(META)?.get("revision")?.map_or(0, |v| v.value());
+        Ok(Snapshot {
+            revision,
+            tenants,
+            functions,
+        })
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<String> {
+    Ok(serde_json::to_string(value)?)
+}
+
+fn decode<T: DeserializeOwned>(value: &str) -> Result<T> {
+    Ok(serde_json::from_str(value)?)
+}
+
+fn collect<T: DeserializeOwned>(
+    range: redb::Range<'_, &'static str, &'static str>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    for row in range {
+        let (_, value) = row?;
+        out.push(decode(value.value())?);
+    }
+    Ok(out)
+}
+
+fn collect_prefix<T: DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static str>,
+    prefix: &str,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    for row in table.range(prefix..)? {
+        let (key, value) = row?;
+        if !key.value().starts_with(prefix) {
+            break;
+        }
+        out.push(decode(value.value())?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> (tempfile::TempDir, Registry) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let reg = Registry::open(&dir.path().join("registry.redb")).expect("open");
+        (dir, reg)
+    }
+
+    const D1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+
+    #[test]
+    fn versions_are_idempotent_and_activation_needs_a_version() {
+        let (_dir, reg) = open();
+        reg.put_tenant("acme", &[], None).expect("tenant");
+        reg.put_function(
+            "acme",
+            "hello",
+            &["/hello".into()],
+            FunctionLimits::default(),
+        )
+        .expect("function");
+        assert!(matches!(
+            reg.activate("acme", "hello", D1),
+            Err(RegistryError::NotFound(_))
+        ));
+        let (_, created) = reg.add_version("acme", "hello", D1, 10).expect("add");
+        assert!(created);
+        let (_, created) = reg.add_version("acme", "hello", D1, 10).expect("add again");
+        assert!(!created);
+        assert_eq!(reg.versions("acme", "hello").expect("versions").len(), 1);
+        let f = reg.activate("acme", "hello", D1).expect("activate");
+        assert_eq!(f.active.as_deref(), Some(D1));
+        // Updating routes keeps the active version.
+        let (f, created) = reg
+            .put_function("acme", "hello", &["/hi".into()], FunctionLimits::default())
+            .expect("update");
+        assert!(!created);
+        assert_eq!(f.active.as_deref(), Some(D1));
+    }
+
+    #[test]
+    fn hosts_and_routes_cannot_be_shared() {
+        let (_dir, reg) = open();
+        reg.put_tenant("acme", &["api.acme.test".into()], None)
+            .expect("acme");
+        assert!(matches!(
+            reg.put_tenant("globex", &["api.acme.test".into()], None),
+            Err(RegistryError::Conflict(_))
+        ));
+        reg.put_function("acme", "a", &["/x".into()], FunctionLimits::default())
+            .expect("a");
+        assert!(matches!(
+            reg.put_function("acme", "b", &["/x".into()], FunctionLimits::default()),
+            Err(RegistryError::Conflict(_))
+        ));
+    }
+
+    #[test]
+    fn deleting_a_tenant_removes_only_its_rows() {
+        let (_dir, reg) = open();
+        for t in ["acme", "acme-2"] {
+            reg.put_tenant(t, &[], None).expect("tenant");
+            reg.put_function(t, "f", &["/f".into()], FunctionLimits::default())
+                .expect("fn");
+        }
+        reg.delete_tenant("acme").expect("delete");
+        let snap = reg.snapshot().expect("snapshot");
+        assert_eq!(snap.tenants.len(), 1);
+        assert_eq!(snap.functions.len(), 1);
+        assert_eq!(snap.functions[0].tenant, "acme-2");
+    }
+
+    #[test]
+    fn survives_reopen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("r.redb");
+        {
+            let reg = Registry::open(&path).expect("open");
+            reg.put_tenant("acme", &[], None).expect("tenant");
+        }
+        let reg = Registry::open(&path).expect("reopen");
+        assert_eq!(reg.tenants().expect("tenants").len(), 1);
+    }
+}

@@ -1,0 +1,166 @@
+//! One request through one fresh instance: the per-request dance.
+//!
+//! New store (limits, CPU meter, principal) -> incoming-request and
+//! response-outparam resources -> a task that instantiates from the
+//! pre-instantiated component and calls the handler under a wall-clock
+//! deadline -> await the response head. The task keeps running while the
+//! guest streams the body; its failure after the head was sent is recorded
+//! for the request's log line.
+
+use super::Prepared;
+use super::guest_log::GuestLog;
+use super::limits::{CpuBudgetExceeded, CpuMeter, MemoryLimitExceeded, MemoryLimiter};
+use super::state::{RequestContext, RequestState, describe_error_code};
+use crate::config::EffectiveLimits;
+use bytes::Bytes;
+use http_body::Body;
+use std::sync::Arc;
+use wasmtime::{Engine, Store, UpdateDeadline};
+use wasmtime_wasi_http::WasiHttpView as _;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+/// Why a request could not be served by its guest.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    /// The guest spent its CPU budget (e.g. an infinite loop).
+    #[error("{0}")]
+    CpuBudget(#[from] CpuBudgetExceeded),
+    /// The guest ran past its wall-clock deadline.
+    #[error("guest exceeded its wall-clock deadline of {0} ms")]
+    Timeout(u64),
+    /// The guest tried to grow memory past its cap.
+    #[error("{0}")]
+    Memory(#[from] MemoryLimitExceeded),
+    /// Every instance slot of the node is in use.
+    #[error("no free instance slot on this node")]
+    PoolExhausted,
+    /// The guest trapped (panic, unreachable, out-of-bounds access...).
+    #[error("guest trapped: {0}")]
+    Trap(String),
+    /// The guest returned without setting a response.
+    #[error("guest returned without sending a response")]
+    NoResponse,
+    /// The guest answered with a wasi:http error code instead of a response.
+    #[error("guest reported an error: {0}")]
+    Guest(String),
+    /// The host failed to set up the request.
+    #[error("host error: {0}")]
+    Host(String),
+}
+
+impl InvokeError {
+    /// HTTP status and stable code for the error response.
+    pub fn status_and_code(&self) -> (u16, &'static str) {
+        match self {
+            Self::CpuBudget(_) => (504, "cpu_budget_exceeded"),
+            Self::Timeout(_) => (504, "deadline_exceeded"),
+            Self::Memory(_) => (500, "memory_limit_exceeded"),
+            Self::PoolExhausted => (503, "capacity_exhausted"),
+            Self::Trap(_) => (500, "guest_trapped"),
+            Self::NoResponse => (502, "guest_no_response"),
+            Self::Guest(_) => (502, "guest_error"),
+            Self::Host(_) => (500, "internal"),
+        }
+    }
+
+    fn classify(err: wasmtime::Error) -> Self {
+        let err = match err.downcast::<CpuBudgetExceeded>() {
+            Ok(e) => return Self::CpuBudget(e),
+            Err(err) => err,
+        };
+        let err = match err.downcast::<MemoryLimitExceeded>() {
+            Ok(e) => return Self::Memory(e),
+            Err(err) => err,
+        };
+        if err
+            .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            .is_some()
+        {
+            return Self::PoolExhausted;
+        }
+        if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
+            return Self::Trap(trap.to_string());
+        }
+        Self::Trap(format!("{err:#}"))
+    }
+}
+
+/// Runs `req` through a fresh instance of `prepared`.
+pub(super) async fn invoke<B>(
+    engine: &Engine,
+    tick_ms: u64,
+    prepared: &Arc<Prepared>,
+    req: hyper::Request<B>,
+    limits: &EffectiveLimits,
+    ctx: RequestContext,
+    log: &GuestLog,
+) -> Result<hyper::Response<HyperOutgoingBody>, InvokeError>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<wasmtime_wasi_http::Error>,
+{
+    let cpu_ms = u64::try_from(limits.cpu.as_millis()).unwrap_or(u64::MAX);
+    let state = RequestState::new(
+        log,
+        MemoryLimiter::new(limits.memory_bytes),
+        CpuMeter::new(cpu_ms, tick_ms),
+        ctx,
+    );
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| &mut s.limiter);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|mut ctx| match ctx.data_mut().cpu.charge() {
+        // Yield every tick so a busy guest cannot hold a runtime thread
+        // hostage while its neighbours wait.
+        Ok(()) => Ok(UpdateDeadline::Yield(1)),
+        Err(e) => Err(wasmtime::Error::new(e)),
+    });
+
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let host_err = |e: wasmtime::Error| InvokeError::Host(format!("{e:#}"));
+    let req = store
+        .data_mut()
+        .http()
+        .new_incoming_request(Scheme::Http, req)
+        .map_err(host_err)?;
+    let out = store
+        .data_mut()
+        .http()
+        .new_response_outparam(sender)
+        .map_err(host_err)?;
+
+    let pre = prepared.pre.clone();
+    let timeout = limits.timeout;
+    let task_log = log.clone();
+    let task = tokio::spawn(async move {
+        let run = async {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, req, out)
+                .await
+        };
+        let result = match tokio::time::timeout(timeout, run).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(InvokeError::classify(e)),
+            Err(_) => Err(InvokeError::Timeout(
+                u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            )),
+        };
+        if let Err(e) = &result {
+            task_log.set_error(e.to_string());
+        }
+        result
+    });
+
+    match receiver.await {
+        Ok(Ok(response)) => Ok(response),
+        Ok(Err(code)) => Err(InvokeError::Guest(describe_error_code(&code))),
+        Err(_) => match task.await {
+            Ok(Ok(())) => Err(InvokeError::NoResponse),
+            Ok(Err(e)) => Err(e),
+            Err(join) => Err(InvokeError::Host(format!("guest task failed: {join}"))),
+        },
+    }
+}

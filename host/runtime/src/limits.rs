@@ -1,0 +1,126 @@
+//! Per-request resource limits enforced inside the store: linear memory
+//! (a [`ResourceLimiter`]) and CPU time (epoch ticks counted while the guest
+//! actually runs wasm).
+
+use wasmtime::ResourceLimiter;
+
+/// The guest tried to grow memory past its function's cap. Returned as a
+/// trap so the request fails with a clear reason instead of an allocator
+/// abort deep in the guest.
+#[derive(Debug, thiserror::Error)]
+#[error("guest memory limit of {limit} bytes exceeded (wanted {desired} bytes)")]
+pub struct MemoryLimitExceeded {
+    /// The cap, bytes.
+    pub limit: usize,
+    /// The size the guest asked for, bytes.
+    pub desired: usize,
+}
+
+/// The guest used up its CPU budget.
+#[derive(Debug, thiserror::Error)]
+#[error("guest exceeded its CPU budget of {budget_ms} ms")]
+pub struct CpuBudgetExceeded {
+    /// The budget, milliseconds.
+    pub budget_ms: u64,
+}
+
+/// Caps linear memory and table growth for one store.
+#[derive(Debug)]
+pub struct MemoryLimiter {
+    limit: usize,
+}
+
+impl MemoryLimiter {
+    /// A limiter allowing `limit` bytes of linear memory per memory.
+    pub fn new(limit: usize) -> Self {
+        Self { limit }
+    }
+}
+
+/// Table elements any one table may hold; generous for real programs,
+/// small enough that a table bomb cannot eat the node.
+const MAX_TABLE_ELEMENTS: usize = 1_000_000;
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            return Err(wasmtime::Error::new(MemoryLimitExceeded {
+                limit: self.limit,
+                desired,
+            }));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+/// Counts the epoch ticks during which the guest was executing wasm.
+///
+/// The deadline callback fires at most once per tick and only while wasm
+/// runs, so time the guest spends awaiting host I/O is not charged.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuMeter {
+    /// Ticks charged so far.
+    pub used_ticks: u64,
+    /// Ticks allowed.
+    pub budget_ticks: u64,
+    /// The budget as configured, for the error message.
+    pub budget_ms: u64,
+}
+
+impl CpuMeter {
+    /// A meter allowing `budget_ms` with ticks of `tick_ms`.
+    pub fn new(budget_ms: u64, tick_ms: u64) -> Self {
+        Self {
+            used_ticks: 0,
+            budget_ticks: budget_ms.div_ceil(tick_ms.max(1)).max(1),
+            budget_ms,
+        }
+    }
+
+    /// Charges one tick; errs once the budget is spent.
+    pub fn charge(&mut self) -> Result<(), CpuBudgetExceeded> {
+        self.used_ticks += 1;
+        if self.used_ticks > self.budget_ticks {
+            Err(CpuBudgetExceeded {
+                budget_ms: self.budget_ms,
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meter_trips_after_budget() {
+        let mut m = CpuMeter::new(3, 1);
+        assert!(m.charge().is_ok());
+        assert!(m.charge().is_ok());
+        assert!(m.charge().is_ok());
+        assert!(m.charge().is_err());
+    }
+
+    #[test]
+    fn limiter_refuses_growth_past_cap() {
+        let mut l = MemoryLimiter::new(1 << 20);
+        assert!(l.memory_growing(0, 1 << 20, None).expect("ok"));
+        assert!(l.memory_growing(0, 2 << 20, None).is_err());
+    }
+}

@@ -1,0 +1,47 @@
+//! The linker every function is instantiated against: exactly the
+//! `warden:platform/function` world.
+//!
+//! wasi:http/proxy's interfaces, the CLI and filesystem interfaces a Rust
+//! `std` guest imports (their contexts are empty: no env, no preopens), and
+//! Warden's own interfaces. No sockets.
+
+use super::bindings::{self, auth::AuthView, cache::CacheView, flags::FlagsView, kv::KvView};
+use super::bindings::rate_limit::RateLimitView;
+use super::state::RequestState;
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+use wasmtime_wasi::WasiView as _;
+use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
+use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
+use wasmtime_wasi::p2::bindings::{cli, filesystem, random};
+use wasmtime_wasi::random::WasiRandom;
+
+/// Builds the linker for the `function` world.
+pub fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<RequestState>> {
+    type T = RequestState;
+    let mut linker = Linker::<T>::new(engine);
+    let l = &mut linker;
+    // wasi:http/proxy: io, clocks, random, stdio, and wasi:http itself.
+    wasmtime_wasi_http::p2::add_to_linker_async(l)?;
+    // What a Rust std component imports beyond the proxy world.
+    cli::environment::add_to_linker::<T, WasiCli>(l, T::cli)?;
+    cli::exit::add_to_linker::<T, WasiCli>(l, T::cli)?;
+    cli::terminal_input::add_to_linker::<T, WasiCli>(l, T::cli)?;
+    cli::terminal_output::add_to_linker::<T, WasiCli>(l, T::cli)?;
+    cli::terminal_stdin::add_to_linker::<T, WasiCli>(l, T::cli)?;
+    cli::terminal_stdout::add_to_linker::<T, WasiCli>(l, T::cli)?;
+    cli::terminal_stderr::add_to_linker::<T, WasiCli>(l, T::cli)?;
+    random::insecure::add_to_linker::<T, WasiRandom>(l, |t| t.ctx().ctx.random())?;
+    random::insecure_seed::add_to_linker::<T, WasiRandom>(l, |t| t.ctx().ctx.random())?;
+    filesystem::types::add_to_linker::<T, WasiFilesystem>(l, T::filesystem)?;
+    filesystem::preopens::add_to_linker::<T, WasiFilesystem>(l, T::filesystem)?;
+    // Warden's own interfaces: one view each over the request's state.
+    bindings::auth::add_to_linker(l, |s| AuthView::new(s.principal.as_ref()))?;
+    bindings::cache::add_to_linker(l, |s| {
+        CacheView::new(&s.caps.cache, &s.tenant, &mut s.cache_leases)
+    })?;
+    bindings::rate_limit::add_to_linker(l, |s| RateLimitView::new(&s.caps.rate_limit, &s.tenant))?;
+    bindings::kv::add_to_linker(l, |s| KvView::new(&s.caps.kv, &s.tenant))?;
+    bindings::flags::add_to_linker(l, |s| FlagsView::new(&s.caps.flags, &s.tenant))?;
+    Ok(linker)
+}

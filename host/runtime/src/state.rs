@@ -1,0 +1,121 @@
+//! What one request's [`wasmtime::Store`] holds: the WASI and wasi:http
+//! contexts, the resource table, limits, the verified principal, and the
+//! node's capability contexts with the per-request state some of them keep.
+//! It only composes: each capability reaches its part through its view
+//! (see `linker.rs`).
+//!
+//! Each request gets a fresh state and a fresh instance, so nothing leaks
+//! between requests or tenants.
+
+use super::bindings::Capabilities;
+use super::bindings::auth::Principal;
+use super::guest_log::GuestLog;
+use super::limits::{CpuMeter, MemoryLimiter};
+use std::sync::Arc;
+use warden_plugin_cache::HeldLeases;
+use warden_plugin_core::Tenant;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+/// The data of a per-request store.
+pub struct RequestState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: DenyOutbound,
+    pub(crate) limiter: MemoryLimiter,
+    pub(crate) cpu: CpuMeter,
+    pub(crate) principal: Option<Principal>,
+    /// The tenant owning the running function: every capability call is
+    /// scoped to it.
+    pub(crate) tenant: Tenant,
+    pub(crate) caps: Arc<Capabilities>,
+    /// Fill leases this request holds (`cache.get-or-lease`).
+    pub(crate) cache_leases: HeldLeases,
+}
+
+/// Who a request runs for and what it may use.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// Owning tenant of the function.
+    pub tenant: Tenant,
+    /// The verified principal, if any.
+    pub principal: Option<Principal>,
+    /// The capability backends.
+    pub caps: Arc<Capabilities>,
+}
+
+impl RequestState {
+    /// A sandbox with no ambient authority: empty environment, no args, no
+    /// preopened directories, no sockets, no outbound HTTP; stdout and stderr
+    /// go to `log`.
+    pub fn new(log: &GuestLog, limiter: MemoryLimiter, cpu: CpuMeter, ctx: RequestContext) -> Self {
+        let wasi = WasiCtx::builder()
+            .stdout(log.clone())
+            .stderr(log.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        Self {
+            wasi,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: DenyOutbound,
+            limiter,
+            cpu,
+            principal: ctx.principal,
+            cache_leases: ctx.caps.cache.request_leases(&ctx.tenant),
+            tenant: ctx.tenant,
+            caps: ctx.caps,
+        }
+    }
+}
+
+impl WasiView for RequestState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for RequestState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+/// wasi:http hooks that refuse every outbound request: functions get no
+/// network until a later grant allows specific destinations.
+pub struct DenyOutbound;
+
+impl WasiHttpHooks for DenyOutbound {
+    fn send_request(
+        &mut self,
+        _request: http::Request<wasmtime_wasi_http::WasiBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = wasmtime_wasi_http::Result<(
+                    http::Response<wasmtime_wasi_http::WasiBody>,
+                    Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+                )>,
+            > + Send,
+    > {
+        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+    }
+}
+
+/// Maps a guest-reported wasi:http error code to text for logs and bodies.
+pub fn describe_error_code(code: &ErrorCode) -> String {
+    format!("{code:?}")
+}

@@ -1,0 +1,89 @@
+//! Admin API errors: each maps itself to a status and the JSON error body.
+
+use warden_api::ErrorBody;
+use warden_registry::RegistryError;
+use warden_runtime::{PrepareError, ValidationError};
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// An admin request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// Missing or wrong bearer token.
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    /// The request is malformed.
+    #[error("{message}")]
+    BadRequest {
+        /// Stable code.
+        code: &'static str,
+        /// Explanation.
+        message: String,
+    },
+    /// The uploaded component was refused.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// A registry operation failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// Something broke on the host.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AdminError {
+    /// A 400 with `code`.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            Self::Invalid(e) => (StatusCode::BAD_REQUEST, e.code()),
+            Self::Registry(RegistryError::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Registry(RegistryError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
+            Self::Registry(RegistryError::Invalid(_)) => (StatusCode::BAD_REQUEST, "invalid"),
+            Self::Registry(RegistryError::Storage(_)) | Self::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        }
+    }
+}
+
+impl From<PrepareError> for AdminError {
+    fn from(e: PrepareError) -> Self {
+        match e {
+            PrepareError::Invalid(v) => Self::Invalid(v),
+            PrepareError::Host(m) => Self::Internal(m),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for AdminError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Self::Internal(format!("worker failed: {e}"))
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self, "admin request failed");
+        }
+        let mut response = (status, Json(ErrorBody::new(code, self.to_string()))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}

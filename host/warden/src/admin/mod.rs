@@ -1,0 +1,167 @@
+//! The admin API, on its own listener: tenants, functions, versions,
+//! activation, plus `/healthz`, `/readyz` and `/metrics`.
+//!
+//! Everything under `/v1` needs `Authorization: Bearer <token>` (the token
+//! in the data dir). Every error is `{"error": {"code", "message"}}`.
+//!
+//! Handlers only write to the [`RegistryStore`]; the node's reloader learns
+//! of the change from the store's feed, like every other node's. A write's
+//! answer is sent once this node has applied it ([`AdminState::settle`]),
+//! so a client that deploys and then calls is served the new version.
+
+mod error;
+mod functions;
+mod tenants;
+pub mod token;
+
+pub use error::AdminError;
+
+use crate::config::HostConfig;
+use crate::gateway::Gateway;
+use crate::metrics::Metrics;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::watch;
+use warden_registry::{BlobStore, RegistryStore};
+use warden_runtime::Runtime;
+
+/// How long a write's answer waits for this node to apply it.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What the admin API works with.
+pub struct AdminState {
+    /// The host configuration (tiers and limits are checked against it).
+    pub config: Arc<HostConfig>,
+    /// The registry; handlers only write here.
+    pub store: Arc<dyn RegistryStore>,
+    /// Component bytes by digest.
+    pub blobs: BlobStore,
+    /// Validates and compiles uploads before they are recorded.
+    pub runtime: Arc<Runtime>,
+    /// For the gateway's USE gauges in `/metrics`.
+    pub gateway: Arc<Gateway>,
+    /// The node's metrics.
+    pub metrics: Arc<Metrics>,
+    /// The bearer token of `/v1`.
+    pub admin_token: String,
+    /// The registry revision this node's routes reflect.
+    pub applied: watch::Receiver<u64>,
+    /// Routes are loaded and active versions compiled.
+    pub ready: AtomicBool,
+}
+
+impl std::fmt::Debug for AdminState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminState").finish_non_exhaustive()
+    }
+}
+
+impl AdminState {
+    /// Waits until this node serves the store's current revision; `false`
+    /// if that took longer than the settle timeout (the write is durable
+    /// all the same and will be applied).
+    pub async fn settle(&self) -> bool {
+        let target = self.store.revision();
+        let mut applied = self.applied.clone();
+        let settled = tokio::time::timeout(SETTLE_TIMEOUT, applied.wait_for(|r| *r >= target)).await;
+        let ok = matches!(settled, Ok(Ok(_)));
+        if !ok {
+            tracing::warn!(revision = target, "a registry write is not applied yet");
+        }
+        ok
+    }
+
+    /// Metrics in the Prometheus text format, with USE gauges refreshed.
+    pub fn encode_metrics(&self) -> String {
+        let m = &self.metrics;
+        let gauge = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        m.pool_in_use.set(gauge(self.runtime.pool_instances_in_use()));
+        m.compilations.set(gauge(self.runtime.artifacts().compilations()));
+        m.artifact_cache_hits.set(gauge(self.runtime.artifacts().cache_hits()));
+        m.prepared_components.set(gauge(self.runtime.prepared_count() as u64));
+        m.access_log_dropped.set(gauge(self.gateway.access_log_dropped()));
+        m.encode()
+    }
+}
+
+/// Largest component upload accepted.
+pub const MAX_UPLOAD_BYTES: usize = 64 << 20;
+
+/// Builds the admin router.
+pub fn router(node: Arc<AdminState>) -> Router {
+    let v1 = Router::new()
+        .route("/tenants", get(tenants::list))
+        .route(
+            "/tenants/{tenant}",
+            put(tenants::put).get(tenants::get).delete(tenants::delete),
+        )
+        .route("/tenants/{tenant}/functions", get(functions::list))
+        .route(
+            "/tenants/{tenant}/functions/{function}",
+            put(functions::put).get(functions::get),
+        )
+        .route(
+            "/tenants/{tenant}/functions/{function}/versions",
+            get(functions::versions).post(functions::upload),
+        )
+        .route(
+            "/tenants/{tenant}/functions/{function}/activate",
+            post(functions::activate),
+        )
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+        .route_layer(middleware::from_fn_with_state(node.clone(), require_token));
+    Router::new()
+        .nest("/v1", v1)
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async {
+            AdminError::Registry(warden_registry::RegistryError::NotFound(
+                "admin endpoint".into(),
+            ))
+        })
+        .with_state(node)
+}
+
+async fn require_token(
+    State(node): State<Arc<AdminState>>,
+    request: Request,
+    next: Next,
+) -> Result<Response, AdminError> {
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(AdminError::Unauthorized)?;
+    if !token::matches(&node.admin_token, given.trim()) {
+        return Err(AdminError::Unauthorized);
+    }
+    Ok(next.run(request).await)
+}
+
+async fn readyz(State(node): State<Arc<AdminState>>) -> Response {
+    if node.ready.load(Ordering::Acquire) {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "loading\n").into_response()
+    }
+}
+
+async fn metrics(State(node): State<Arc<AdminState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        node.encode_metrics(),
+    )
+        .into_response()
+}

@@ -1,0 +1,67 @@
+//! Tenant endpoints: list, create-or-update, get, delete.
+
+use super::AdminError;
+use super::functions::parse_json_or_default;
+use super::AdminState;
+use warden_api::{PutTenant, TenantRecord};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use std::sync::Arc;
+
+pub(super) async fn list(
+    State(node): State<Arc<AdminState>>,
+) -> Result<Json<Vec<TenantRecord>>, AdminError> {
+    Ok(Json(node.store.tenants().await?))
+}
+
+pub(super) async fn get(
+    State(node): State<Arc<AdminState>>,
+    Path(tenant): Path<String>,
+) -> Result<Json<TenantRecord>, AdminError> {
+    Ok(Json(node.store.tenant(&tenant).await?))
+}
+
+pub(super) async fn put(
+    State(node): State<Arc<AdminState>>,
+    Path(tenant): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<TenantRecord>), AdminError> {
+    let PutTenant { hosts, tier } = parse_json_or_default(&body)?;
+    if node.config.tier(tier.as_deref()).is_none() {
+        return Err(AdminError::bad_request(
+            "unknown_tier",
+            format!(
+                "tier {:?} is not configured on this node (known: {})",
+                tier.unwrap_or_default(),
+                node.config
+                    .tiers
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let (record, created) = node
+        .store
+        .put_tenant(&tenant, &hosts, tier.as_deref())
+        .await?;
+    node.settle().await;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(record)))
+}
+
+pub(super) async fn delete(
+    State(node): State<Arc<AdminState>>,
+    Path(tenant): Path<String>,
+) -> Result<StatusCode, AdminError> {
+    node.store.delete_tenant(&tenant).await?;
+    node.settle().await;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,99 @@
+//! Gateway failures, each mapping itself to a status and a JSON body.
+
+use super::body::GatewayBody;
+use warden_api::ErrorBody;
+use crate::runtime::InvokeError;
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode, header};
+use http_body_util::{BodyExt as _, Full};
+
+/// Why the gateway answered instead of a guest.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// No tenant is reachable at this host.
+    #[error("no tenant is served at host {0:?}")]
+    UnknownHost(String),
+    /// The tenant has no function on this path.
+    #[error("no function of tenant {tenant:?} serves path {path:?}")]
+    RouteNotFound {
+        /// The tenant.
+        tenant: String,
+        /// The requested path.
+        path: String,
+    },
+    /// The function exists but no version is active.
+    #[error("function {0:?} has no active version")]
+    NoActiveVersion(String),
+    /// The request has no usable host.
+    #[error("the request has no Host header")]
+    MissingHost,
+    /// The body is larger than the function's cap.
+    #[error("request body exceeds the limit of {0} bytes")]
+    BodyTooLarge(u64),
+    /// The node is at its concurrency bound.
+    #[error("the node is at capacity; retry shortly")]
+    Overloaded,
+    /// The tenant is at its tier's concurrency bound.
+    #[error("too many requests in flight for this tenant; retry shortly")]
+    TenantOverloaded,
+    /// The tenant is over its tier's rate; carries `Retry-After` seconds.
+    #[error("rate limit exceeded; retry in {0} s")]
+    RateLimited(String),
+    /// The rate limiter is unreachable and the tier fails closed.
+    #[error("rate limiting is unavailable and this tenant's tier fails closed; retry shortly")]
+    LimiterUnavailable,
+    /// The guest failed.
+    #[error(transparent)]
+    Invoke(#[from] InvokeError),
+}
+
+impl GatewayError {
+    /// Status and stable code.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::UnknownHost(_) => (StatusCode::NOT_FOUND, "unknown_host"),
+            Self::RouteNotFound { .. } => (StatusCode::NOT_FOUND, "route_not_found"),
+            Self::NoActiveVersion(_) => (StatusCode::SERVICE_UNAVAILABLE, "no_active_version"),
+            Self::MissingHost => (StatusCode::BAD_REQUEST, "missing_host"),
+            Self::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::TenantOverloaded => (StatusCode::SERVICE_UNAVAILABLE, "tenant_overloaded"),
+            Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::LimiterUnavailable => {
+                (StatusCode::SERVICE_UNAVAILABLE, "rate_limiter_unavailable")
+            }
+            Self::Invoke(e) => {
+                let (status, code) = e.status_and_code();
+                (
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    code,
+                )
+            }
+        }
+    }
+
+    /// The JSON error response.
+    pub fn to_response(&self) -> Response<GatewayBody> {
+        let (status, code) = self.status_and_code();
+        let body = ErrorBody::new(code, self.to_string()).to_json();
+        let mut response = Response::new(
+            Full::new(Bytes::from(body))
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        );
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if let Self::RateLimited(retry_after) = self {
+            if let Ok(value) = HeaderValue::from_str(retry_after) {
+                headers.insert(header::RETRY_AFTER, value);
+            }
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}

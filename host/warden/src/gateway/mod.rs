@@ -1,0 +1,251 @@
+//! The public gateway: a pipeline of small steps, one file each.
+//!
+//! ```text
+//! request id -> route -> body cap (declared) -> admission -> tier limits
+//!   -> auth -> version select -> invoke (body capped while it streams)
+//!   -> accounting at the response body's end
+//! ```
+//!
+//! Each step takes what it needs and returns what it produced (or the
+//! error that answers the request); [`Gateway::handle`] only wires them
+//! together and turns the outcome into the response and its accounting.
+//! The response streams back as the guest writes it; when its last byte is
+//! sent (or the client hangs up) one JSON log line and the RED metrics are
+//! recorded.
+
+mod accounting;
+mod admission;
+mod auth;
+mod body;
+mod body_cap;
+mod error;
+mod invoke;
+mod request_id;
+mod route;
+mod routes;
+mod server;
+mod tier;
+mod version;
+
+pub use accounting::Accounting;
+pub use admission::{Admission, Admitted};
+pub use auth::{Anonymous, Authenticate};
+pub use body::GatewayBody;
+pub use error::GatewayError;
+pub use request_id::{REQUEST_ID_HEADER, request_id};
+pub use route::{Matched, ROUTE_PREFIX_HEADER};
+pub use routes::{Lookup, RouteTable, RouteTarget, Routes, TenantRoutes};
+pub use server::serve;
+pub use tier::{RateHeaders, TenantPolicy};
+pub use version::Selected;
+
+use crate::metrics::{Metrics, RouteMetrics};
+use crate::telemetry::AccessLog;
+use body::TrackedBody;
+use http::{HeaderValue, Request, Response};
+use hyper::body::Incoming;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+use tracing::Instrument as _;
+use warden_runtime::{Capabilities, GuestLog, Runtime};
+
+/// The response type of the gateway service.
+pub type GatewayResponse = Response<TrackedBody<GatewayBody, Accounting>>;
+
+/// Shared state of the gateway.
+pub struct Gateway {
+    runtime: Arc<Runtime>,
+    caps: Arc<Capabilities>,
+    routes: Routes,
+    auth: Arc<dyn Authenticate>,
+    admission: Admission,
+    unrouted: RouteMetrics,
+    guest_log_bytes: usize,
+    access_log: Arc<AccessLog>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway").finish_non_exhaustive()
+    }
+}
+
+/// A request the pipeline served: the guest's response and what its
+/// accounting needs.
+struct Served {
+    response: Response<GatewayBody>,
+    matched: Matched,
+    rate: RateHeaders,
+    selected: Selected,
+    admitted: Admitted,
+    log: GuestLog,
+    body_over_cap: Arc<AtomicBool>,
+}
+
+/// A request the gateway answered itself, with what was known by then.
+struct Refused {
+    error: GatewayError,
+    matched: Option<Matched>,
+    rate: RateHeaders,
+}
+
+impl Refused {
+    fn at(matched: &Matched, rate: &RateHeaders) -> impl FnOnce(GatewayError) -> Self {
+        let (matched, rate) = (matched.clone(), rate.clone());
+        move |error| Self {
+            error,
+            matched: Some(matched),
+            rate,
+        }
+    }
+}
+
+impl From<GatewayError> for Refused {
+    fn from(error: GatewayError) -> Self {
+        Self {
+            error,
+            matched: None,
+            rate: RateHeaders::default(),
+        }
+    }
+}
+
+impl Gateway {
+    /// A gateway over `routes` (which the reloader fills).
+    pub fn new(
+        runtime: Arc<Runtime>,
+        caps: Arc<Capabilities>,
+        metrics: Arc<Metrics>,
+        routes: Routes,
+        max_inflight: usize,
+        guest_log_bytes: usize,
+        access_log: AccessLog,
+    ) -> Self {
+        Self {
+            runtime,
+            caps,
+            routes,
+            auth: Arc::new(Anonymous),
+            admission: Admission::new(max_inflight, metrics.clone()),
+            unrouted: metrics.route("", ""),
+            guest_log_bytes,
+            access_log: Arc::new(access_log),
+        }
+    }
+
+    /// Access-log lines dropped so far (the writer fell behind).
+    pub fn access_log_dropped(&self) -> u64 {
+        self.access_log.dropped()
+    }
+
+    /// The current route table.
+    pub fn routes(&self) -> Arc<RouteTable> {
+        self.routes.load_full()
+    }
+
+    /// Serves one request.
+    pub async fn handle(&self, mut req: Request<Incoming>) -> GatewayResponse {
+        let start = Instant::now();
+        let request_id = request_id::assign(&mut req);
+        let span = tracing::debug_span!("request", request_id = %request_id);
+        let method = req.method().to_string();
+        let path = req.uri().path().to_string();
+        let outcome = self.pipeline(req).instrument(span).await;
+        let mut accounting = Accounting {
+            start,
+            request_id,
+            method,
+            path,
+            tenant: String::new(),
+            function: String::new(),
+            version: String::new(),
+            status: 0,
+            log: None,
+            metrics: self.unrouted.clone(),
+            body_over_cap: None,
+            admitted: None,
+            access_log: self.access_log.clone(),
+        };
+        let (mut response, matched, rate) = match outcome {
+            Ok(served) => {
+                accounting.version = served.selected.version().to_string();
+                accounting.log = Some(served.log);
+                accounting.body_over_cap = Some(served.body_over_cap);
+                accounting.admitted = Some(served.admitted);
+                (served.response, Some(served.matched), served.rate)
+            }
+            Err(refused) => {
+                if let GatewayError::RouteNotFound { tenant, .. } = &refused.error {
+                    accounting.tenant.clone_from(tenant);
+                }
+                // The gateway's own answer is complete; never cut it short.
+                (refused.error.to_response(), refused.matched, refused.rate)
+            }
+        };
+        if let Some(matched) = matched {
+            accounting.tenant = matched.target.tenant.as_str().to_string();
+            accounting.function.clone_from(&matched.target.function);
+            accounting.metrics = matched.target.metrics.clone();
+        }
+        accounting.status = response.status().as_u16();
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&accounting.request_id) {
+            headers.insert(REQUEST_ID_HEADER, value);
+        }
+        rate.apply(headers);
+        response.map(|body| TrackedBody::new(body, accounting))
+    }
+
+    /// The steps, in order.
+    async fn pipeline(&self, mut req: Request<Incoming>) -> Result<Served, Refused> {
+        let matched = route::find(&self.routes.load(), &req)?;
+        let target = matched.target.clone();
+        let no_rate = RateHeaders::default();
+        let cap = target.limits.max_body_bytes;
+        body_cap::check_declared(req.headers(), cap).map_err(Refused::at(&matched, &no_rate))?;
+        let admitted = self
+            .admission
+            .admit(&target.policy)
+            .map_err(Refused::at(&matched, &no_rate))?;
+        let mut rate = RateHeaders::default();
+        let checked = target
+            .policy
+            .check_rate(self.caps.rate_limit.limiter().as_ref(), &target.tenant, &mut rate)
+            .await;
+        checked.map_err(Refused::at(&matched, &rate))?;
+        let principal = self
+            .auth
+            .authenticate(&target, req.headers())
+            .await
+            .map_err(Refused::at(&matched, &rate))?;
+        let selected =
+            version::select(&target, principal.as_ref()).map_err(Refused::at(&matched, &rate))?;
+        route::mark(&mut req, &matched);
+        let (req, body_over_cap) = body_cap::cap(req, cap);
+        let log = GuestLog::new(self.guest_log_bytes);
+        let response = invoke::invoke(
+            &self.runtime,
+            &self.caps,
+            &target,
+            &selected,
+            principal,
+            req,
+            &log,
+        )
+        .await
+        .map_err(Refused::at(&matched, &rate))?;
+        if body_over_cap.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Refused::at(&matched, &rate)(GatewayError::BodyTooLarge(cap)));
+        }
+        Ok(Served {
+            response,
+            matched,
+            rate,
+            selected,
+            admitted,
+            log,
+            body_over_cap,
+        })
+    }
+}

@@ -1,0 +1,221 @@
+//! `warden.toml`: what a tenant deploys.
+//!
+//! ```toml
+//! tenant = "acme"
+//! hosts = ["api.acme.example"]          # optional custom hosts
+//! tier = "pro"                          # optional contract tier of the node
+//!
+//! [[functions]]
+//! name = "hello"
+//! component = "../target/guests/wasm32-wasip2/guest/hello.wasm"   # relative to this file
+//! routes = ["/hello"]
+//! [functions.limits]                    # optional; node defaults otherwise
+//! memory_mb = 64
+//! cpu_ms = 50
+//! timeout_ms = 2000
+//! max_body_kb = 256
+//! ```
+
+use crate::registry::{FunctionLimits, validate_host, validate_name, validate_route};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// A parsed, checked manifest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The tenant the functions belong to.
+    pub tenant: String,
+    /// Custom hosts of the tenant.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// The tenant's contract tier (one of the node's `[tiers]`).
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// The functions.
+    #[serde(default)]
+    pub functions: Vec<FunctionSpec>,
+    /// Directory of the manifest, against which component paths resolve.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// One function of a manifest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSpec {
+    /// Function name.
+    pub name: String,
+    /// Path of the component file, relative to the manifest.
+    pub component: PathBuf,
+    /// Path prefixes served.
+    pub routes: Vec<String>,
+    /// Optional limits.
+    #[serde(default)]
+    pub limits: FunctionLimits,
+}
+
+/// A manifest could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The file could not be read.
+    #[error("cannot read manifest {path}: {source}")]
+    Read {
+        /// The manifest path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown keys (message has line and column).
+    #[error("{path}: {message}")]
+    Parse {
+        /// The manifest path.
+        path: PathBuf,
+        /// Parser message, with line and column.
+        message: String,
+    },
+    /// Values are invalid.
+    #[error("{path}: {}", problems.join("; "))]
+    Invalid {
+        /// The manifest path.
+        path: PathBuf,
+        /// Every problem found.
+        problems: Vec<String>,
+    },
+}
+
+impl Manifest {
+    /// Reads, parses and checks a manifest.
+    pub fn load(path: &Path) -> Result<Self, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut manifest = Self::parse(&text).map_err(|e| match e {
+            ManifestError::Parse { message, .. } => ManifestError::Parse {
+                path: path.to_path_buf(),
+                message,
+            },
+            ManifestError::Invalid { problems, .. } => ManifestError::Invalid {
+                path: path.to_path_buf(),
+                problems,
+            },
+            other => other,
+        })?;
+        manifest.base_dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Ok(manifest)
+    }
+
+    /// Parses and checks manifest text.
+    pub fn parse(text: &str) -> Result<Self, ManifestError> {
+        let manifest: Manifest = toml::from_str(text).map_err(|e| ManifestError::Parse {
+            path: PathBuf::from("<manifest>"),
+            message: describe_toml_error(text, &e),
+        })?;
+        let problems = manifest.problems();
+        if problems.is_empty() {
+            Ok(manifest)
+        } else {
+            Err(ManifestError::Invalid {
+                path: PathBuf::from("<manifest>"),
+                problems,
+            })
+        }
+    }
+
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Err(e) = validate_name("tenant", &self.tenant) {
+            problems.push(e);
+        }
+        for host in &self.hosts {
+            if let Err(e) = validate_host(host) {
+                problems.push(e);
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for f in &self.functions {
+            if let Err(e) = validate_name("function", &f.name) {
+                problems.push(e);
+            }
+            if !seen.insert(&f.name) {
+                problems.push(format!("function {:?} is listed twice", f.name));
+            }
+            if f.routes.is_empty() {
+                problems.push(format!("function {:?} has no routes", f.name));
+            }
+            for route in &f.routes {
+                if let Err(e) = validate_route(route) {
+                    problems.push(format!("function {:?}: {e}", f.name));
+                }
+            }
+        }
+        problems
+    }
+
+    /// Absolute-or-relative path of a function's component.
+    pub fn component_path(&self, function: &FunctionSpec) -> PathBuf {
+        self.base_dir.join(&function.component)
+    }
+}
+
+/// toml's message plus an explicit "line L, column C" derived from the span.
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_manifest() {
+        let m = Manifest::parse(
+            r#"
+tenant = "acme"
+hosts = ["api.acme.test"]
+[[functions]]
+name = "hello"
+component = "hello.wasm"
+routes = ["/hello"]
+[functions.limits]
+memory_mb = 32
+"#,
+        )
+        .expect("valid");
+        assert_eq!(m.functions[0].limits.memory_mb, Some(32));
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let err = Manifest::parse("tenant = \"acme\"\n[[functions]]\nnme = \"x\"\n")
+            .expect_err("unknown key");
+        let text = err.to_string();
+        assert!(text.contains("line 3, column 1"), "{text}");
+        assert!(text.contains("nme"), "{text}");
+    }
+
+    #[test]
+    fn bad_values_are_all_reported() {
+        let err = Manifest::parse(
+            "tenant = \"Acme\"\n[[functions]]\nname = \"a\"\ncomponent = \"a.wasm\"\nroutes = []\n",
+        )
+        .expect_err("invalid");
+        let ManifestError::Invalid { problems, .. } = err else {
+            panic!("expected Invalid");
+        };
+        assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+}

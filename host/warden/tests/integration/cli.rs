@@ -1,0 +1,459 @@
+//! The `warden` binary as a user drives it: clear errors for every mistake,
+//! deploy against a running server, graceful SIGTERM, and crash safety of
+//! uploads under `kill -9`.
+
+
+
+use bytes::Bytes;
+use crate::common::component;
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use warden_test_components as guests;
+
+const BIN: &str = env!("CARGO_BIN_EXE_warden");
+
+/// Runs `warden args...` to completion; returns (exit code, stdout, stderr).
+fn run(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_remove("WARDEN_ADMIN_URL")
+        .env_remove("WARDEN_ADMIN_TOKEN");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run warden");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A `warden serve` child process with its bound addresses.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    admin: SocketAddr,
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(data_dir: &Path) -> Self {
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--admin-listen",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
+            .arg(data_dir)
+            .env("WARDEN_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn warden serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let line = loop {
+            let line = lines
+                .next()
+                .expect("server printed its addresses")
+                .expect("line");
+            if line.starts_with("warden listening on") {
+                break line;
+            }
+        };
+        // "warden listening on http://A (admin http://B)"
+        let parts: Vec<&str> = line.split("http://").collect();
+        let addr = parts[1]
+            .split_whitespace()
+            .next()
+            .expect("addr")
+            .parse()
+            .expect("addr");
+        let admin = parts[2].trim_end_matches(')').parse().expect("admin addr");
+        // Keep draining stdout so the child never blocks on a full pipe.
+        let stdout = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = stdout.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if let Ok(mut sink) = sink.lock() {
+                    sink.push(line);
+                }
+            }
+        });
+        Self {
+            child,
+            addr,
+            admin,
+            stdout,
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
+    fn wait(mut self) -> i32 {
+        self.child.wait().expect("wait").code().unwrap_or(-1)
+    }
+}
+
+fn write_manifest(dir: &Path, component_path: &str) -> std::path::PathBuf {
+    let path = dir.join("warden.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "tenant = \"acme\"\n\n[[functions]]\nname = \"echo\"\ncomponent = \"{component_path}\"\nroutes = [\"/echo\"]\n"
+        ),
+    )
+    .expect("manifest");
+    path
+}
+
+#[test]
+fn deploy_explains_every_mistake() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("nope.toml");
+    let (code, _, err) = run(
+        &[
+            "deploy",
+            missing.to_str().expect("utf8"),
+            "--admin-token",
+            "x",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot read manifest"), "{err}");
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "tenant = \"acme\"\n[[functions]]\nname = \"x\"\ncomponent = 3\nroutes = [\"/x\"]\n",
+    )
+    .expect("write");
+    let (code, _, err) = run(
+        &["deploy", bad.to_str().expect("utf8"), "--admin-token", "x"],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("line 4, column"), "{err}");
+
+    let good = write_manifest(dir.path(), guests::ECHO);
+    let (code, _, err) = run(
+        &[
+            "deploy",
+            good.to_str().expect("utf8"),
+            "--admin-token",
+            "x",
+            "--admin-url",
+            "http://127.0.0.1:1",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot reach the Warden admin API"), "{err}");
+
+    let (code, _, err) = run(
+        &[
+            "deploy",
+            good.to_str().expect("utf8"),
+            "--data-dir",
+            dir.path().to_str().expect("utf8"),
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("no admin token"), "{err}");
+
+    let missing_component = write_manifest(dir.path(), "does-not-exist.wasm");
+    let (code, _, err) = run(
+        &[
+            "deploy",
+            missing_component.to_str().expect("utf8"),
+            "--admin-token",
+            "x",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot read component"), "{err}");
+}
+
+#[test]
+fn deploy_uploads_what_changed_and_sigterm_drains_in_flight_requests() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    let manifest = write_manifest(dir.path(), guests::ECHO);
+    let admin_url = format!("http://{}", server.admin);
+    let deploy = |expect: &str| {
+        let (code, out, err) = run(
+            &[
+                "deploy",
+                manifest.to_str().expect("utf8"),
+                "--data-dir",
+                data.to_str().expect("utf8"),
+            ],
+            &[("WARDEN_ADMIN_URL", &admin_url)],
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains(expect), "{out}");
+    };
+    deploy("echo: deployed");
+    deploy("echo: unchanged");
+    let (code, out, _) = run(
+        &["tenants", "--data-dir", data.to_str().expect("utf8")],
+        &[("WARDEN_ADMIN_URL", &admin_url)],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("acme"), "{out}");
+    let (code, out, _) = run(
+        &[
+            "versions",
+            "acme",
+            "--data-dir",
+            data.to_str().expect("utf8"),
+        ],
+        &[("WARDEN_ADMIN_URL", &admin_url)],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("* sha256:"), "{out}");
+
+    // A request whose body is still streaming when SIGTERM arrives.
+    let mut stream = std::net::TcpStream::connect(server.addr).expect("connect");
+    write!(
+        stream,
+        "POST /echo HTTP/1.1\r\nhost: acme.localhost\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n5\r\nfirst\r\n"
+    )
+    .expect("write head");
+    stream.flush().expect("flush");
+    std::thread::sleep(Duration::from_millis(300));
+    server.signal("-TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    // New connections are refused once draining started...
+    assert!(
+        std::net::TcpStream::connect(server.addr).is_err(),
+        "the listener is closed while draining"
+    );
+    // ...but the in-flight one completes.
+    write!(stream, "7\r\n-second\r\n0\r\n\r\n").expect("finish body");
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).expect("read response");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response.contains("first") && response.contains("second"),
+        "{response}"
+    );
+    let stdout = server.stdout.clone();
+    assert_eq!(server.wait(), 0, "clean exit after draining");
+
+    // One JSON access line per request, flushed before exit.
+    std::thread::sleep(Duration::from_millis(100));
+    let lines: Vec<serde_json::Value> = stdout
+        .lock()
+        .map(|l| {
+            l.iter()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let access: Vec<_> = lines
+        .iter()
+        .filter(|l| l["target"] == "warden::access")
+        .collect();
+    assert_eq!(access.len(), 1, "{lines:?}");
+    let line = access[0];
+    assert_eq!(line["tenant"], "acme");
+    assert_eq!(line["function"], "echo");
+    assert_eq!(line["status"], 200);
+    assert_eq!(line["path"], "/echo");
+    assert_eq!(line["version"].as_str().map(str::len), Some(64));
+    assert!(line["duration_us"].as_u64().is_some());
+    assert_eq!(line["request_id"].as_str().map(str::len), Some(32));
+}
+
+#[test]
+fn kill_9_during_an_upload_leaves_a_consistent_registry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    let token = std::fs::read_to_string(data.join("admin-token")).expect("token");
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let client = warden::cli::AdminClient::new(&format!("http://{}", server.admin), token.trim());
+    let put = |path: String, body: &'static str| {
+        let client = client.clone();
+        rt.block_on(async move {
+            client
+                .send::<serde_json::Value>(
+                    http::Method::PUT,
+                    &path,
+                    Some(("application/json", Bytes::from(body))),
+                )
+                .await
+                .expect("admin call")
+        })
+    };
+    put("/v1/tenants/acme".into(), "{}");
+    put(
+        "/v1/tenants/acme/functions/f".into(),
+        r#"{"routes":["/f"]}"#,
+    );
+    // An acknowledged upload must survive kill -9.
+    let acked = component(guests::WASI_HELLO);
+    let (status, body) = rt
+        .block_on(client.send::<serde_json::Value>(
+            http::Method::POST,
+            "/v1/tenants/acme/functions/f/versions",
+            Some(("application/wasm", Bytes::from(acked))),
+        ))
+        .expect("upload");
+    assert_eq!(status, http::StatusCode::CREATED);
+    let acked_digest = body["digest"].as_str().expect("digest").to_string();
+
+    // Half an upload on the wire, then the process dies.
+    let bytes = component(guests::HELLO);
+    let mut stream = std::net::TcpStream::connect(server.admin).expect("connect");
+    write!(
+        stream,
+        "POST /v1/tenants/acme/functions/f/versions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\ncontent-length: {}\r\n\r\n",
+        token.trim(),
+        bytes.len()
+    )
+    .expect("head");
+    stream
+        .write_all(&bytes[..bytes.len() / 2])
+        .expect("half body");
+    stream.flush().expect("flush");
+    std::thread::sleep(Duration::from_millis(200));
+    server.signal("-KILL");
+    let _ = server.wait();
+
+    let server = Server::start(&data);
+    let client = warden::cli::AdminClient::new(&format!("http://{}", server.admin), token.trim());
+    let (_, versions) = rt
+        .block_on(client.send::<serde_json::Value>(
+            http::Method::GET,
+            "/v1/tenants/acme/functions/f/versions",
+            None,
+        ))
+        .expect("list after restart");
+    let versions = versions.as_array().expect("array").clone();
+    assert_eq!(
+        versions.len(),
+        1,
+        "only the acknowledged version: {versions:?}"
+    );
+    assert_eq!(versions[0]["digest"], acked_digest.as_str());
+    server.signal("-TERM");
+    assert_eq!(server.wait(), 0);
+}
+
+/// A blocking HTTP/1.1 exchange with `Connection: close`: (status, body).
+fn http1(addr: SocketAddr, method: &str, host: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .expect("head");
+    stream.write_all(body).expect("body");
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut stream, &mut raw).expect("response");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let mut body = raw[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    (status, body)
+}
+
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&raw[..eol]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&raw[eol + 2..eol + 2 + size]);
+        raw = &raw[eol + 2 + size + 2..];
+    }
+    out
+}
+
+#[test]
+fn a_kv_write_acknowledged_before_kill_9_is_there_after_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    let manifest = dir.path().join("warden.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "tenant = \"acme\"\n[[functions]]\nname = \"probe\"\ncomponent = \"{}\"\nroutes = [\"/kv\"]\n",
+            guests::KV_PROBE
+        ),
+    )
+    .expect("manifest");
+    let (code, out, err) = run(
+        &[
+            "deploy",
+            manifest.to_str().expect("utf8"),
+            "--data-dir",
+            data.to_str().expect("utf8"),
+        ],
+        &[("WARDEN_ADMIN_URL", &format!("http://{}", server.admin))],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    for i in 0..20 {
+        let (status, _) = http1(
+            server.addr,
+            "PUT",
+            "acme.localhost",
+            &format!("/kv?key=k{i}"),
+            format!("v{i}").as_bytes(),
+        );
+        assert_eq!(status, 204, "write {i} acknowledged");
+    }
+    server.signal("-KILL");
+    let _ = server.wait();
+
+    let server = Server::start(&data);
+    for i in 0..20 {
+        let (status, body) = http1(
+            server.addr,
+            "GET",
+            "acme.localhost",
+            &format!("/kv?key=k{i}"),
+            b"",
+        );
+        assert_eq!(status, 200, "k{i} survived");
+        assert_eq!(body, format!("v{i}").as_bytes());
+    }
+    server.signal("-TERM");
+    assert_eq!(server.wait(), 0);
+}
