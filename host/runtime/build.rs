@@ -1,5 +1,5 @@
 //! Derives the `function` world's allowed imports and required exports from
-//! the WIT in `../wit`, so upload validation can never drift from the world
+//! the WIT in the workspace's `wit/`, so upload validation can never drift from the world
 //! that guests are told to target.
 
 use std::fmt::Write as _;
@@ -8,7 +8,7 @@ use wit_parser::{Resolve, WorldItem};
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets this"));
-    let wit = manifest_dir.join("../wit");
+    let wit = manifest_dir.join("../../wit");
     println!("cargo:rerun-if-changed={}", wit.display());
 
     let mut resolve = Resolve::default();

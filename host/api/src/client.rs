@@ -200,13 +200,21 @@ impl AdminClient {
     /// `GET /v1/tenants/{tenant}/functions`.
     pub async fn functions(&self, tenant: &str) -> Result<Vec<FunctionRecord>, ClientError> {
         Ok(self
-            .send(Method::GET, &format!("/v1/tenants/{tenant}/functions"), None)
+            .send(
+                Method::GET,
+                &format!("/v1/tenants/{tenant}/functions"),
+                None,
+            )
             .await?
             .1)
     }
 
     /// `GET /v1/tenants/{tenant}/functions/{function}`.
-    pub async fn function(&self, tenant: &str, function: &str) -> Result<FunctionRecord, ClientError> {
+    pub async fn function(
+        &self,
+        tenant: &str,
+        function: &str,
+    ) -> Result<FunctionRecord, ClientError> {
         Ok(self
             .send(Method::GET, &function_path(tenant, function), None)
             .await?

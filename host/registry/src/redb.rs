@@ -14,12 +14,12 @@ use super::model::{
 };
 use crate::feed::{Change, FEED_CAPACITY};
 use redb::{Database, ReadableDatabase as _, ReadableTable, TableDefinition, WriteTransaction};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
-use tokio::sync::broadcast;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use tokio::sync::broadcast;
 
 const TENANTS: TableDefinition<&str, &str> = TableDefinition::new("tenants");
 const FUNCTIONS: TableDefinition<&str, &str> = TableDefinition::new("functions");
@@ -70,7 +70,10 @@ impl Registry {
         txn.open_table(FUNCTIONS)?;
         txn.open_table(VERSIONS)?;
         txn.open_table(CHANGES)?;
-        let revision = txn.open_table(META)?.get("revision")?.map_or(0, |v| v.value());
+        let revision = txn
+            .open_table(META)?
+            .get("revision")?
+            .map_or(0, |v| v.value());
         txn.commit()?;
         Ok(Self {
             db,
@@ -95,7 +98,10 @@ impl Registry {
     pub fn changes_since(&self, revision: u64) -> Result<Option<Vec<Change>>> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(CHANGES)?;
-        let current = txn.open_table(META)?.get("revision")?.map_or(0, |v| v.value());
+        let current = txn
+            .open_table(META)?
+            .get("revision")?
+            .map_or(0, |v| v.value());
         if current.saturating_sub(revision) > CHANGE_LOG_LEN {
             return Ok(None);
         }
@@ -121,7 +127,12 @@ impl Registry {
 
     /// Commits a write that changed `tenant`: bumps the revision and logs
     /// the change in the same transaction, then publishes it.
-    fn commit(&self, _guard: MutexGuard<'_, ()>, txn: WriteTransaction, tenant: &str) -> Result<()> {
+    fn commit(
+        &self,
+        _guard: MutexGuard<'_, ()>,
+        txn: WriteTransaction,
+        tenant: &str,
+    ) -> Result<()> {
         let revision = {
             let mut meta = txn.open_table(META)?;
             let revision = meta.get("revision")?.map_or(0, |v| v.value()) + 1;
@@ -408,7 +419,10 @@ impl Registry {
         let txn = self.db.begin_read()?;
         let tenants = collect(txn.open_table(TENANTS)?.iter()?)?;
         let functions = collect(txn.open_table(FUNCTIONS)?.iter()?)?;
-        let revision = txn.open_table(META)?.get("revision")?.map_or(0, |v| v.value());
+        let revision = txn
+            .open_table(META)?
+            .get("revision")?
+            .map_or(0, |v| v.value());
         Ok(Snapshot {
             revision,
             tenants,

@@ -5,8 +5,8 @@
 //! `std` guest imports (their contexts are empty: no env, no preopens), and
 //! Warden's own interfaces. No sockets.
 
-use super::bindings::{self, auth::AuthView, cache::CacheView, flags::FlagsView, kv::KvView};
 use super::bindings::rate_limit::RateLimitView;
+use super::bindings::{self, auth::AuthView, cache::CacheView, flags::FlagsView, kv::KvView};
 use super::state::RequestState;
 use wasmtime::Engine;
 use wasmtime::component::Linker;

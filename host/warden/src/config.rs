@@ -5,13 +5,13 @@
 //! config file is TOML; unknown keys are rejected, and [`HostConfig::validate`]
 //! reports every problem at once rather than the first one.
 
-use warden_registry::FunctionLimits;
-pub use warden_runtime::{EffectiveLimits, PoolConfig};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use warden_registry::FunctionLimits;
+pub use warden_runtime::{EffectiveLimits, PoolConfig};
 
 /// The whole host configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -41,7 +41,7 @@ pub struct HostConfig {
     pub cache: warden_plugin_cache::Config,
     /// Rate-limit backend (`type = "memory" | "redis"`), shared by the
     /// gateway's tiers and the guests' own limits.
-    pub rate_limit: warden_plugin_ratelimit::Config,
+    pub rate_limit: warden_plugin_rate_limit::Config,
     /// Key-value backend (`type = "redb" | "redis" | "memory"`); a redb file
     /// in the data dir when unset.
     pub kv: Option<warden_plugin_kv::Config>,
@@ -90,7 +90,7 @@ impl Default for Tier {
 
 /// Behaviour when a shared limiter cannot be asked: the rate-limit
 /// plugin's own type, so the gateway and the plugin cannot disagree.
-pub use warden_plugin_ratelimit::FailMode;
+pub use warden_plugin_rate_limit::FailMode;
 
 impl Default for HostConfig {
     fn default() -> Self {
@@ -111,7 +111,7 @@ impl Default for HostConfig {
             guest_log_bytes: 4096,
             access_log: true,
             cache: warden_plugin_cache::Config::default(),
-            rate_limit: warden_plugin_ratelimit::Config::default(),
+            rate_limit: warden_plugin_rate_limit::Config::default(),
             kv: None,
             flags: warden_plugin_flags::Config::default(),
             tiers: BTreeMap::from([(DEFAULT_TIER.to_string(), Tier::default())]),

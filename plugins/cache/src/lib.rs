@@ -15,8 +15,10 @@
 //! strings checked by [`warden_plugin_core::check_key`], values are capped
 //! by `max_value_bytes` ([`CacheError::ValueTooLarge`]).
 //!
-//! [`ReadThrough::get_or_load`] adds single-flight read-through on top of any
-//! backend: concurrent misses of one key on one node run the loader once.
+//! Single flight has one mechanism, the node's [`LeaseTable`] of fill
+//! leases: guests hold leases through `cache.get-or-lease` (one
+//! [`HeldLeases`] per request), and [`ReadThrough::get_or_load`] runs a
+//! loader under one, so concurrent misses of one key on one node load once.
 
 #![forbid(unsafe_code)]
 // Tests may unwrap: a panic is the failure report.
@@ -24,6 +26,7 @@
 
 mod config;
 mod error;
+mod lease;
 mod limits;
 mod memory;
 mod redis;
@@ -38,6 +41,7 @@ pub use warden_plugin_core::Tenant;
 
 pub use config::{Config, MemoryConfig, RedisConfig, build};
 pub use error::CacheError;
+pub use lease::{Acquired, HeldLeases, Lease, LeaseTable};
 pub use limits::{DEFAULT_MAX_VALUE_BYTES, MAX_TTL};
 pub use memory::MemoryCache;
 pub use single_flight::{GetOrLoadError, ReadThrough};

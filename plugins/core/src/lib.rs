@@ -1,4 +1,4 @@
-//! Shared pieces of the Warden plugin crates (cache, ratelimit, kv, flags).
+//! Shared pieces of the Warden plugin crates (cache, rate-limit, kv, flags).
 //!
 //! Every plugin call is scoped to a [`Tenant`]: the tenant is an explicit,
 //! validated argument of every trait method, never derived from a key. Keys

@@ -1,12 +1,12 @@
 //! Backend selection from host config.
 //!
 //! ```toml
-//! [ratelimit]
+//! [rate_limit]
 //! type = "memory"
 //! ```
 //!
 //! ```toml
-//! [ratelimit]
+//! [rate_limit]
 //! type = "redis"
 //! url = "redis://127.0.0.1:6379/"
 //! timeout_ms = 200   # optional: past this a check is `Unavailable`
@@ -68,27 +68,27 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     struct Doc {
-        ratelimit: Config,
+        rate_limit: Config,
     }
 
     fn parse(text: &str) -> Result<Config, toml::de::Error> {
-        toml::from_str::<Doc>(text).map(|doc| doc.ratelimit)
+        toml::from_str::<Doc>(text).map(|doc| doc.rate_limit)
     }
 
     #[test]
     fn parses_and_rejects_unknown_keys() {
         assert!(matches!(
-            parse("[ratelimit]\ntype = \"memory\"\n"),
+            parse("[rate_limit]\ntype = \"memory\"\n"),
             Ok(Config::Memory(_))
         ));
         let Ok(Config::Redis(redis)) =
-            parse("[ratelimit]\ntype = \"redis\"\nurl = \"redis://h/\"\ntimeout_ms = 50\n")
+            parse("[rate_limit]\ntype = \"redis\"\nurl = \"redis://h/\"\ntimeout_ms = 50\n")
         else {
             panic!("expected redis");
         };
         assert_eq!(redis.timeout_ms, 50);
-        assert!(parse("[ratelimit]\ntype = \"memory\"\nrate = 5\n").is_err());
-        assert!(parse("[ratelimit]\ntype = \"redis\"\n").is_err());
-        assert!(parse("[ratelimit]\ntype = \"governor\"\n").is_err());
+        assert!(parse("[rate_limit]\ntype = \"memory\"\nrate = 5\n").is_err());
+        assert!(parse("[rate_limit]\ntype = \"redis\"\n").is_err());
+        assert!(parse("[rate_limit]\ntype = \"governor\"\n").is_err());
     }
 }

@@ -73,11 +73,21 @@ impl wit::Host for KvView<'_> {
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
-        Ok(self.ctx.store.set(self.tenant, &key, value).await.map_err(to_wit))
+        Ok(self
+            .ctx
+            .store
+            .set(self.tenant, &key, value)
+            .await
+            .map_err(to_wit))
     }
 
     async fn delete(&mut self, key: String) -> wasmtime::Result<Result<bool, Error>> {
-        Ok(self.ctx.store.delete(self.tenant, &key).await.map_err(to_wit))
+        Ok(self
+            .ctx
+            .store
+            .delete(self.tenant, &key)
+            .await
+            .map_err(to_wit))
     }
 
     async fn list(

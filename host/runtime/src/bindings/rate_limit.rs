@@ -1,11 +1,11 @@
-//! `warden:platform/rate-limit` on the [`warden_plugin_ratelimit::RateLimiter`]
+//! `warden:platform/rate-limit` on the [`warden_plugin_rate_limit::RateLimiter`]
 //! backend. Guest keys live in their own namespace (`fn:` prefix) so a
 //! guest can never drain the gateway's tier bucket of its tenant.
 
 use std::sync::Arc;
 use std::time::Duration;
 use warden_plugin_core::Tenant;
-use warden_plugin_ratelimit::{RateLimitError, RateLimiter};
+use warden_plugin_rate_limit::{RateLimitError, RateLimiter};
 use warden_world::rate_limit::{self as wit, Decision, Error, Quota};
 use wasmtime::component::{HasData, Linker};
 
@@ -82,7 +82,7 @@ impl wit::Host for RateLimitView<'_> {
         if key.is_empty() {
             return Ok(Err(Error::InvalidKey("key must not be empty".into())));
         }
-        let plugin_quota = warden_plugin_ratelimit::Quota::new(
+        let plugin_quota = warden_plugin_rate_limit::Quota::new(
             quota.count,
             Duration::from_millis(quota.period_ms),
         )

@@ -1,11 +1,11 @@
 //! Admin API errors: each maps itself to a status and the JSON error body.
 
-use warden_api::ErrorBody;
-use warden_registry::RegistryError;
-use warden_runtime::{PrepareError, ValidationError};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use warden_api::ErrorBody;
+use warden_registry::RegistryError;
+use warden_runtime::{PrepareError, ValidationError};
 
 /// An admin request failed.
 #[derive(Debug, thiserror::Error)]

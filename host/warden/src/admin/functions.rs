@@ -4,14 +4,14 @@
 
 use super::AdminError;
 use super::AdminState;
-use warden_api::{Activate, FunctionRecord, PutFunction, Uploaded, VersionRecord};
-use warden_registry::digest_of;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
+use warden_api::{Activate, FunctionRecord, PutFunction, Uploaded, VersionRecord};
+use warden_registry::digest_of;
 
 /// Parses a JSON body into our error shape instead of axum's plain text.
 pub(super) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {

@@ -70,7 +70,8 @@ impl AdminState {
     pub async fn settle(&self) -> bool {
         let target = self.store.revision();
         let mut applied = self.applied.clone();
-        let settled = tokio::time::timeout(SETTLE_TIMEOUT, applied.wait_for(|r| *r >= target)).await;
+        let settled =
+            tokio::time::timeout(SETTLE_TIMEOUT, applied.wait_for(|r| *r >= target)).await;
         let ok = matches!(settled, Ok(Ok(_)));
         if !ok {
             tracing::warn!(revision = target, "a registry write is not applied yet");
@@ -82,11 +83,16 @@ impl AdminState {
     pub fn encode_metrics(&self) -> String {
         let m = &self.metrics;
         let gauge = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        m.pool_in_use.set(gauge(self.runtime.pool_instances_in_use()));
-        m.compilations.set(gauge(self.runtime.artifacts().compilations()));
-        m.artifact_cache_hits.set(gauge(self.runtime.artifacts().cache_hits()));
-        m.prepared_components.set(gauge(self.runtime.prepared_count() as u64));
-        m.access_log_dropped.set(gauge(self.gateway.access_log_dropped()));
+        m.pool_in_use
+            .set(gauge(self.runtime.pool_instances_in_use()));
+        m.compilations
+            .set(gauge(self.runtime.artifacts().compilations()));
+        m.artifact_cache_hits
+            .set(gauge(self.runtime.artifacts().cache_hits()));
+        m.prepared_components
+            .set(gauge(self.runtime.prepared_count() as u64));
+        m.access_log_dropped
+            .set(gauge(self.gateway.access_log_dropped()));
         m.encode()
     }
 }

@@ -1,14 +1,14 @@
 //! Tenant endpoints: list, create-or-update, get, delete.
 
 use super::AdminError;
-use super::functions::parse_json_or_default;
 use super::AdminState;
-use warden_api::{PutTenant, TenantRecord};
+use super::functions::parse_json_or_default;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use std::sync::Arc;
+use warden_api::{PutTenant, TenantRecord};
 
 pub(super) async fn list(
     State(node): State<Arc<AdminState>>,

@@ -5,9 +5,9 @@
 use super::{AdminClient, CliError};
 use crate::manifest::Manifest;
 use bytes::Bytes;
+use std::path::Path;
 use warden_api::{PutFunction, PutTenant};
 use warden_registry::digest_of;
-use std::path::Path;
 
 /// What a deploy did to one function.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,11 +50,7 @@ pub async fn deploy(
     let (_, created) = client.put_tenant(tenant, &spec).await?;
     println!(
         "tenant {tenant}: {}",
-        if created {
-            "created"
-        } else {
-            "up to date"
-        }
+        if created { "created" } else { "up to date" }
     );
 
     let mut deployed = Vec::new();

@@ -1,11 +1,11 @@
 //! Gateway failures, each mapping itself to a status and a JSON body.
 
 use super::body::GatewayBody;
-use warden_api::ErrorBody;
 use crate::runtime::InvokeError;
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 use http_body_util::{BodyExt as _, Full};
+use warden_api::ErrorBody;
 
 /// Why the gateway answered instead of a guest.
 #[derive(Debug, thiserror::Error)]

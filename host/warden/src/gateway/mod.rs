@@ -211,7 +211,11 @@ impl Gateway {
         let mut rate = RateHeaders::default();
         let checked = target
             .policy
-            .check_rate(self.caps.rate_limit.limiter().as_ref(), &target.tenant, &mut rate)
+            .check_rate(
+                self.caps.rate_limit.limiter().as_ref(),
+                &target.tenant,
+                &mut rate,
+            )
             .await;
         checked.map_err(Refused::at(&matched, &rate))?;
         let principal = self
@@ -236,7 +240,9 @@ impl Gateway {
         .await
         .map_err(Refused::at(&matched, &rate))?;
         if body_over_cap.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(Refused::at(&matched, &rate)(GatewayError::BodyTooLarge(cap)));
+            return Err(Refused::at(&matched, &rate)(GatewayError::BodyTooLarge(
+                cap,
+            )));
         }
         Ok(Served {
             response,

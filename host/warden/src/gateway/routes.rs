@@ -9,9 +9,9 @@ use crate::config::EffectiveLimits;
 use crate::metrics::RouteMetrics;
 use arc_swap::ArcSwap;
 use std::collections::HashMap;
-use warden_runtime::Prepared;
 use std::sync::Arc;
 use warden_plugin_core::Tenant;
+use warden_runtime::Prepared;
 
 /// Where a matched request goes.
 #[derive(Debug)]

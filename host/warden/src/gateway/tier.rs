@@ -5,12 +5,12 @@
 
 use super::GatewayError;
 use crate::config::Tier;
-use warden_plugin_ratelimit::FailMode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use warden_plugin_core::Tenant;
-use warden_plugin_ratelimit::{Quota, RateLimitError, RateLimiter, headers};
+use warden_plugin_rate_limit::FailMode;
+use warden_plugin_rate_limit::{Quota, RateLimitError, RateLimiter, headers};
 
 /// The tier key the gateway uses in a tenant's rate-limit namespace.
 pub const GATEWAY_KEY: &str = "gw:requests";
@@ -107,7 +107,7 @@ impl TenantPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use warden_plugin_ratelimit::MemoryLimiter;
+    use warden_plugin_rate_limit::MemoryLimiter;
 
     fn policy(rate: u32, burst: u32) -> TenantPolicy {
         let tier = Tier {
@@ -134,7 +134,10 @@ mod tests {
         }
         let mut headers = RateHeaders::default();
         let refused = policy.check_rate(&limiter, &tenant, &mut headers).await;
-        assert!(matches!(refused, Err(GatewayError::RateLimited(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(GatewayError::RateLimited(_))),
+            "{refused:?}"
+        );
     }
 
     #[tokio::test]

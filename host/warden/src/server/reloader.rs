@@ -94,13 +94,15 @@ impl Reloader {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 _ = tick.tick() => {
-                    if self.store.revision() > *self.applied.borrow() {
-                        self.catch_up().await
-                    } else {
-                        Ok(())
-                    }
+                    let behind = self.store.revision() > self.applied_revision();
+                    if behind { self.catch_up().await } else { Ok(()) }
                 }
-                _ = stop.wait_for(|s| *s) => break,
+                changed = stop.changed() => {
+                    if changed.is_err() || *stop.borrow() {
+                        break;
+                    }
+                    Ok(())
+                }
             };
             if let Err(e) = result {
                 // The next change or tick tries again.
@@ -132,7 +134,7 @@ impl Reloader {
     }
 
     async fn apply(&self, change: Change) -> Result<(), RegistryError> {
-        if change.revision <= *self.applied.borrow() {
+        if change.revision <= self.applied_revision() {
             return Ok(());
         }
         self.reload_tenant(&change.tenant).await?;
@@ -141,7 +143,7 @@ impl Reloader {
     }
 
     async fn catch_up(&self) -> Result<(), RegistryError> {
-        let from = *self.applied.borrow();
+        let from = self.applied_revision();
         let Some(changes) = self.store.changes_since(from).await? else {
             return self.load_all().await;
         };
@@ -153,6 +155,10 @@ impl Reloader {
             self.mark_applied(last.revision);
         }
         Ok(())
+    }
+
+    fn applied_revision(&self) -> u64 {
+        *self.applied.borrow()
     }
 
     fn mark_applied(&self, revision: u64) {

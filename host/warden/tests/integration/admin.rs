@@ -1,10 +1,8 @@
 //! The admin API: auth, upload validation, idempotent uploads, and a
 //! restart that keeps deployments without recompiling.
 
-
-
-use bytes::Bytes;
 use crate::common::{TestNode, component};
+use bytes::Bytes;
 use http::{Method, StatusCode};
 use warden_test_components as guests;
 
@@ -23,7 +21,7 @@ async fn with_function(node: &TestNode) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
 }
 
-async fn upload(node: &TestNode, bytes: Vec<u8>) -> common::Reply {
+async fn upload(node: &TestNode, bytes: Vec<u8>) -> crate::common::Reply {
     node.admin(Method::POST, "/v1/tenants/acme/functions/f/versions", bytes)
         .await
 }

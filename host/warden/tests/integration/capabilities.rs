@@ -2,10 +2,8 @@
 //! key string, node-wide single flight on cache misses, kv semantics,
 //! flags and the guest's own rate limits.
 
-
-
-use bytes::Bytes;
 use crate::common::{TestNode, component};
+use bytes::Bytes;
 use http::{Method, StatusCode};
 use warden_test_components as guests;
 

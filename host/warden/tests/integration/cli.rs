@@ -2,10 +2,8 @@
 //! deploy against a running server, graceful SIGTERM, and crash safety of
 //! uploads under `kill -9`.
 
-
-
-use bytes::Bytes;
 use crate::common::component;
+use bytes::Bytes;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::SocketAddr;
 use std::path::Path;

@@ -1,8 +1,6 @@
 //! Test harness: a real Warden node on 127.0.0.1:0 with a temp data dir,
 //! and a tiny HTTP client that talks to it over real sockets.
 
-
-
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::{BodyExt as _, Full};

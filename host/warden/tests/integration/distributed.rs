@@ -1,15 +1,14 @@
 //! Two Warden nodes sharing one Redis: one global rate limit, and each sees
 //! the other's kv writes and cache entries.
 
-
-
 use crate::common::{TestNode, component};
 use http::{Method, StatusCode};
 use warden::config::{HostConfig, Tier};
 use warden_test_components as guests;
 
 fn shared_redis(c: &mut HostConfig, url: &str) {
-    c.rate_limit = toml::from_str(&format!("type = \"redis\"\nurl = \"{url}\"")).expect("ratelimit");
+    c.rate_limit =
+        toml::from_str(&format!("type = \"redis\"\nurl = \"{url}\"")).expect("ratelimit");
     c.kv = Some(toml::from_str(&format!("type = \"redis\"\nurl = \"{url}\"")).expect("kv"));
     c.cache = toml::from_str(&format!(
         "type = \"redis\"\nurl = \"{url}\"\nl1_max_bytes = 0"

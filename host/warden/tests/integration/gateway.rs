@@ -2,10 +2,8 @@
 //! compatibility promise, error shapes, body caps, request ids, streaming
 //! and the sandbox's lack of ambient authority.
 
-
-
-use bytes::Bytes;
 use crate::common::{TestNode, component};
+use bytes::Bytes;
 use http::{Method, StatusCode};
 use warden_test_components as guests;
 
@@ -235,7 +233,7 @@ async fn the_guest_sees_the_request_id_and_http2_works() {
         .await
         .expect("body")
         .to_bytes();
-    let r = common::Reply {
+    let r = crate::common::Reply {
         status,
         headers,
         body,

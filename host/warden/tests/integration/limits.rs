@@ -1,8 +1,6 @@
 //! Sandboxed limits: a guest that loops forever or allocates without bound
 //! is stopped with a JSON 5xx while a neighbour tenant keeps answering.
 
-
-
 use crate::common::{TestNode, component};
 use http::StatusCode;
 use std::time::{Duration, Instant};

@@ -2,8 +2,6 @@
 //! and node-wide concurrency bounds that shed instead of queueing, and the
 //! per-tier choice when the shared rate limiter is down.
 
-
-
 use crate::common::{TestNode, component};
 use http::{Method, StatusCode};
 use warden::config::{FailMode, Tier};

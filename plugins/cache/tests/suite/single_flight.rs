@@ -5,15 +5,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::task::JoinSet;
-use warden_plugin_cache::{Bytes, Cache, GetOrLoadError, ReadThrough, Tenant};
+use warden_plugin_cache::{Bytes, Cache, GetOrLoadError, LeaseTable, ReadThrough, Tenant};
 
 use crate::fixtures;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
+/// A node's lease table, as the host builds one.
+fn leases() -> Arc<LeaseTable> {
+    Arc::new(LeaseTable::default())
+}
+
 /// 100 concurrent misses of one key, loader counted.
 async fn stampede(cache: Arc<dyn Cache>) {
-    let read_through = Arc::new(ReadThrough::new(cache.clone()));
+    let read_through = Arc::new(ReadThrough::new(cache.clone(), leases()));
     let loads = Arc::new(AtomicUsize::new(0));
     let mut tasks = JoinSet::new();
     for _ in 0..100 {
@@ -51,8 +56,8 @@ async fn hundred_concurrent_misses_load_once_redis() {
 }
 
 #[tokio::test]
-async fn loader_errors_are_shared_and_not_cached() {
-    let read_through = ReadThrough::new(fixtures::memory().await.cache);
+async fn loader_errors_are_not_cached() {
+    let read_through = ReadThrough::new(fixtures::memory().await.cache, leases());
     let tenant = Tenant::new("acme").unwrap();
     let fail = || async { Err::<Bytes, _>(std::io::Error::other("origin down")) };
     let err = read_through
@@ -78,7 +83,7 @@ async fn hit_does_not_load() {
         .set(&tenant, "k", Bytes::from_static(b"cached"), MINUTE)
         .await
         .unwrap();
-    let read_through = ReadThrough::new(cache);
+    let read_through = ReadThrough::new(cache, leases());
     let value = read_through
         .get_or_load(&tenant, "k", MINUTE, || async {
             panic!("loader must not run on a hit");
@@ -92,7 +97,7 @@ async fn hit_does_not_load() {
 
 #[tokio::test]
 async fn a_cancelled_leader_hands_over_to_a_waiter() {
-    let read_through = Arc::new(ReadThrough::new(fixtures::memory().await.cache));
+    let read_through = Arc::new(ReadThrough::new(fixtures::memory().await.cache, leases()));
     let tenant = Tenant::new("acme").unwrap();
     let leader = {
         let read_through = read_through.clone();

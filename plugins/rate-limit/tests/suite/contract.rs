@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use warden_plugin_core::{KeyError, MAX_KEY_LEN};
-use warden_plugin_ratelimit::{Quota, RateLimitError, RateLimiter, Tenant};
+use warden_plugin_rate_limit::{Quota, RateLimitError, RateLimiter, Tenant};
 
 use crate::fixtures::contract;
 

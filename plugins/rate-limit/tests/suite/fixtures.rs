@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use warden_plugin_ratelimit::{Config, MemoryConfig, RateLimiter, RedisConfig, build};
+use warden_plugin_rate_limit::{Config, MemoryConfig, RateLimiter, RedisConfig, build};
 use warden_plugin_testing::RedisServer;
 
 /// A backend plus whatever must outlive it (its Redis server).

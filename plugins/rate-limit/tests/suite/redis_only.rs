@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
-use warden_plugin_ratelimit::{FailMode, Quota, RateLimitError, Tenant, build};
+use warden_plugin_rate_limit::{FailMode, Quota, RateLimitError, Tenant, build};
 use warden_plugin_testing::RedisServer;
 
 use crate::fixtures::redis_config;

@@ -1,0 +1,17 @@
+//! Warden's integration tests, one binary: each module starts real nodes on
+//! 127.0.0.1:0 (and, where it matters, a real redis-server on a free port)
+//! and speaks HTTP to them. One binary because each links wasmtime: seven
+//! of them cost minutes of build time for nothing.
+
+mod common;
+
+mod admin;
+mod capabilities;
+mod cli;
+mod components_used;
+mod distributed;
+mod examples;
+mod gateway;
+mod limits;
+mod registry_feed;
+mod tiers;
