@@ -1,5 +1,7 @@
 //! Builds every guest under `guests/` and every crate under `../examples/`
-//! for `wasm32-wasip2` (release) and writes `components.rs` into `OUT_DIR`:
+//! for `wasm32-wasip2` with the workspace's `guest` profile (the one
+//! `./scripts/up` deploys: `scripts/build-examples` runs this same build)
+//! and writes `components.rs` into `OUT_DIR`:
 //! one `pub const UPPER_SNAKE_NAME: &str = "/abs/path/name.wasm";` per
 //! component, plus `ALL`.
 //!
@@ -16,6 +18,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
+/// The root Cargo.toml's profile for components: no DWARF, the name section
+/// kept, LTO.
+const PROFILE: &str = "guest";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -45,7 +50,7 @@ fn main() {
     ensure_target_installed();
     build(workspace, &target_dir, &guests);
 
-    let artifacts = target_dir.join(TARGET).join("release");
+    let artifacts = target_dir.join(TARGET).join(PROFILE);
     let mut code = String::new();
     let mut all = String::new();
     for (name, dir) in &guests {
@@ -104,12 +109,13 @@ fn ensure_target_installed() {
     }
 }
 
-/// Runs `cargo build --release --target wasm32-wasip2` for all guests.
+/// Runs `cargo build --profile guest --target wasm32-wasip2` for all guests.
 fn build(workspace: &Path, target_dir: &Path, guests: &[(String, PathBuf)]) {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.arg("build")
-        .arg("--release")
+        .arg("--profile")
+        .arg(PROFILE)
         .arg("--target")
         .arg(TARGET)
         .arg("--manifest-path")
@@ -136,13 +142,6 @@ fn build(workspace: &Path, target_dir: &Path, guests: &[(String, PathBuf)]) {
     // Keep `-D warnings` from CI so guests stay warning-free; drop the rest.
     let deny_warnings = env::var("RUSTFLAGS").is_ok_and(|f| f.contains("-D warnings"));
     cmd.env("RUSTFLAGS", if deny_warnings { "-D warnings" } else { "" });
-    // Small components compile faster in every test: drop DWARF (mostly
-    // std's), keep the name section so traps still name functions. (The
-    // workspace's `guest` profile does the same plus LTO; this stays on
-    // `release` because bench/ reads target/guests/wasm32-wasip2/release.)
-    cmd.env("CARGO_PROFILE_RELEASE_DEBUG", "false")
-        .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo");
-
     let output = cmd
         .output()
         .unwrap_or_else(|e| panic!("failed to run {cmd:?}: {e}"));

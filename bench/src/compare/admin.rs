@@ -12,19 +12,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONTENT_TYPE};
-use http::{Method, Request};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use serde_json::{Value, json};
 use tokio::task::JoinSet;
-
-/// How long one admin request may take (an upload compiles the component).
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+use warden_api::{AdminClient, FunctionLimits, PutFunction, PutTenant};
 
 /// One function to deploy for one tenant.
 #[derive(Debug, Clone)]
@@ -35,115 +26,36 @@ pub struct FunctionDeploy {
     pub function: String,
     /// Routes, e.g. `["/hello"]`.
     pub routes: Vec<String>,
-    /// The function's limits as the admin API takes them
-    /// (`{"memory_mb": 64, ...}`; `{}` for the host defaults).
-    pub limits: Value,
+    /// The function's limits (default: the host's).
+    pub limits: FunctionLimits,
     /// The component.
     pub component: Bytes,
 }
 
-/// A client of one node's admin API.
-#[derive(Clone)]
-pub struct AdminApi {
-    base: String,
-    token: String,
-    http: Client<HttpConnector, Full<Bytes>>,
+/// Deploys one function through the admin client: creates or updates the
+/// tenant, then the function, uploads the component and activates it.
+pub async fn deploy(api: &AdminClient, d: &FunctionDeploy) -> Result<()> {
+    let tenant = PutTenant {
+        hosts: Vec::new(),
+        tier: Some("default".into()),
+    };
+    api.put_tenant(&d.tenant, &tenant).await?;
+    let function = PutFunction {
+        routes: d.routes.clone(),
+        limits: d.limits,
+    };
+    api.put_function(&d.tenant, &d.function, &function).await?;
+    let uploaded = api
+        .upload(&d.tenant, &d.function, d.component.clone())
+        .await?;
+    api.activate(&d.tenant, &d.function, &uploaded.version.digest)
+        .await?;
+    Ok(())
 }
 
-impl AdminApi {
-    /// A client for the admin API at `addr` with `token`. It keeps
-    /// connections alive; it must be used from within a tokio runtime.
-    pub fn new(addr: SocketAddr, token: &str) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        Self {
-            base: format!("http://{addr}"),
-            token: token.to_owned(),
-            http: Client::builder(TokioExecutor::new()).build(connector),
-        }
-    }
-
-    /// Sends one request; fails on a transport error or a non-2xx answer
-    /// (quoting the body); returns the JSON answer (`null` if empty).
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        content_type: &str,
-        body: Bytes,
-    ) -> Result<Value> {
-        let req = Request::builder()
-            .method(method.clone())
-            .uri(format!("{}{path}", self.base))
-            .header(AUTHORIZATION, format!("Bearer {}", self.token))
-            .header(CONTENT_TYPE, content_type)
-            .body(Full::new(body))
-            .context("building an admin request")?;
-        let exchange = async {
-            let resp = self.http.request(req).await?;
-            let status = resp.status();
-            let body = resp.into_body().collect().await?.to_bytes();
-            anyhow::Ok((status, body))
-        };
-        let (status, body) = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
-            .await
-            .map_err(|_| anyhow!("{method} {path}: no answer within {REQUEST_TIMEOUT:?}"))?
-            .with_context(|| format!("{method} {path}"))?;
-        if !status.is_success() {
-            bail!(
-                "{method} {path} answered {status}: {}",
-                String::from_utf8_lossy(&body).trim()
-            );
-        }
-        if body.is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&body).with_context(|| format!("{method} {path}: invalid JSON"))
-    }
-
-    async fn call_json(&self, method: Method, path: &str, body: &Value) -> Result<Value> {
-        let bytes = Bytes::from(serde_json::to_vec(body)?);
-        self.call(method, path, "application/json", bytes).await
-    }
-
-    /// Creates or updates the tenant, then the function, uploads the
-    /// component and activates it.
-    pub async fn deploy(&self, d: &FunctionDeploy) -> Result<()> {
-        let tenant = format!("/v1/tenants/{}", d.tenant);
-        self.call_json(
-            Method::PUT,
-            &tenant,
-            &json!({"hosts": [], "tier": "default"}),
-        )
-        .await?;
-        let function = format!("{tenant}/functions/{}", d.function);
-        self.call_json(
-            Method::PUT,
-            &function,
-            &json!({"routes": d.routes, "limits": d.limits}),
-        )
-        .await?;
-        let uploaded = self
-            .call(
-                Method::POST,
-                &format!("{function}/versions"),
-                "application/wasm",
-                d.component.clone(),
-            )
-            .await?;
-        let digest = uploaded
-            .get("digest")
-            .and_then(Value::as_str)
-            .with_context(|| format!("the upload to {function} answered no digest: {uploaded}"))?
-            .to_owned();
-        self.call_json(
-            Method::POST,
-            &format!("{function}/activate"),
-            &json!({ "digest": digest }),
-        )
-        .await?;
-        Ok(())
-    }
+/// A client of the node's admin API at `addr`.
+pub fn client(addr: SocketAddr, token: &str) -> AdminClient {
+    AdminClient::new(&format!("http://{addr}"), token)
 }
 
 /// Deploys `count` functions, `make(i)` giving the `i`-th (built when its
@@ -151,7 +63,7 @@ impl AdminApi {
 /// `parallel` deploys in flight. Stops at the first failure. Prints
 /// progress every `progress_every` deploys. Returns the total time.
 pub async fn deploy_many<F>(
-    api: &AdminApi,
+    api: &AdminClient,
     count: usize,
     parallel: usize,
     progress_every: usize,
@@ -196,7 +108,7 @@ struct Progress {
 }
 
 /// Takes the next index until none is left.
-async fn deploy_worker<F>(api: AdminApi, make: Arc<F>, p: Progress) -> Result<()>
+async fn deploy_worker<F>(api: AdminClient, make: Arc<F>, p: Progress) -> Result<()>
 where
     F: Fn(usize) -> Result<FunctionDeploy> + Send + Sync + 'static,
 {
@@ -206,7 +118,7 @@ where
             return Ok(());
         }
         let d = make(i)?;
-        api.deploy(&d)
+        deploy(&api, &d)
             .await
             .with_context(|| format!("deploying {}/{}", d.tenant, d.function))?;
         let n = p.done.fetch_add(1, Ordering::Relaxed) + 1;

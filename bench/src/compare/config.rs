@@ -92,11 +92,11 @@ pub struct CompareArgs {
     /// Load generator threads [default: number of CPUs].
     #[arg(long)]
     pub loadgen_threads: Option<usize>,
-    /// The wasi-hello component [default: <target>/guests/wasm32-wasip2/release/wasi_hello.wasm].
+    /// The wasi-hello component [default: <target>/guests/wasm32-wasip2/guest/wasi_hello.wasm].
     #[arg(long)]
     pub component: Option<PathBuf>,
     /// The JSON example component (examples/quote-api) [default:
-    /// <target>/guests/wasm32-wasip2/release/quote_api.wasm].
+    /// <target>/guests/wasm32-wasip2/guest/quote_api.wasm].
     #[arg(long)]
     pub json_component: Option<PathBuf>,
     /// Route of the JSON function; requests are POSTed to it.
@@ -166,7 +166,7 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 1)]
     pub rng_seed: u64,
     /// Seed scenario: the todo example component [default:
-    /// <target>/guests/wasm32-wasip2/release/todo_api.wasm].
+    /// <target>/guests/wasm32-wasip2/guest/todo_api.wasm].
     #[arg(long)]
     pub todo_component: Option<PathBuf>,
     /// Warden's compiled-artifact cache, relative to its data dir; removed
@@ -246,7 +246,7 @@ impl Config {
         let guests = target_dir
             .join("guests")
             .join("wasm32-wasip2")
-            .join("release");
+            .join("guest");
         let mut scenarios = if args.scenarios.is_empty() {
             if smoke {
                 vec![Scenario::All]

@@ -15,9 +15,8 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use bytes::Bytes;
 use http::header::HeaderValue;
-use serde_json::json;
 
-use super::admin::{AdminApi, FunctionDeploy, deploy_many};
+use super::admin::{FunctionDeploy, client, deploy_many};
 use super::context::{Ctx, checked_component};
 use super::crud::{Crud, CrudTally, Endpoint, Mix, Op, Seeded, Size, seed, tenant_name};
 use super::measure::LoadPlan;
@@ -27,6 +26,7 @@ use super::warden::WardenNode;
 use crate::errors::Outcomes;
 use crate::histogram::Latencies;
 use crate::run::Load;
+use warden_api::FunctionLimits;
 
 /// Runs the scenario and returns its table.
 pub fn run(ctx: &mut Ctx) -> Table {
@@ -116,7 +116,7 @@ fn measure(ctx: &mut Ctx, table: &mut Table) -> Result<()> {
     node.start()?;
 
     // Deploy.
-    let api = AdminApi::new(node.admin, &node.admin_token()?);
+    let api = client(node.admin, &node.admin_token()?);
     let tenants = size.tenants;
     eprintln!("seed: deploying the todo example to {tenants} tenants");
     let deploy_time = ctx.rt.block_on(deploy_many(
@@ -130,7 +130,12 @@ fn measure(ctx: &mut Ctx, table: &mut Table) -> Result<()> {
                 function: "todos".into(),
                 routes: vec!["/todos".into()],
                 // As examples/warden.toml deploys it.
-                limits: json!({"memory_mb": 64, "cpu_ms": 50, "timeout_ms": 5000, "max_body_kb": 32}),
+                limits: FunctionLimits {
+                    memory_mb: Some(64),
+                    cpu_ms: Some(50),
+                    timeout_ms: Some(5000),
+                    max_body_kb: Some(32),
+                },
                 component: component.clone(),
             })
         },

@@ -8,15 +8,15 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
-use serde_json::json;
 
-use super::admin::{AdminApi, FunctionDeploy, deploy_many};
+use super::admin::{FunctionDeploy, client, deploy_many};
 use super::context::Ctx;
 use super::measure::{Contestant, alternate};
 use super::probe::{get, wait_until_ok};
 use super::table::{Row, Table};
 use super::variants::variant;
 use super::warden::WardenNode;
+use warden_api::FunctionLimits;
 
 /// Runs the scenario for every `--tenants` count and returns one table.
 pub fn run(ctx: &mut Ctx) -> Table {
@@ -55,7 +55,7 @@ fn measure(ctx: &mut Ctx, n: u32) -> Result<(super::table::Figures, String)> {
     let bin = ctx.warden_bin()?;
     let mut node = WardenNode::new(&ctx.cfg, &bin, &format!("warden-tenants-{n}"))?;
     node.start()?;
-    let api = AdminApi::new(node.admin, &node.admin_token()?);
+    let api = client(node.admin, &node.admin_token()?);
     let parallel = ctx.cfg.args.deploy_parallelism.max(1);
     let count = usize::try_from(n)?;
     // Each variant is built when its turn comes: 10,000 of them never sit
@@ -68,7 +68,7 @@ fn measure(ctx: &mut Ctx, n: u32) -> Result<(super::table::Figures, String)> {
                 tenant: tenant(i),
                 function: "hello".into(),
                 routes: vec!["/hello".into()],
-                limits: json!({}),
+                limits: FunctionLimits::default(),
                 component: Bytes::from(variant(&template, i)),
             })
         }))?;
