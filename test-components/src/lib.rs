@@ -22,6 +22,7 @@
 //! | [`RL_PROBE`] | `POST /rl?key=&count=&period_ms=&burst=&cost=`: the decision as JSON |
 //! | [`SPIN_LOOP`] | never returns: CPU deadline |
 //! | [`MEMORY_BOMB`] | allocates until it traps: memory cap |
+//! | [`PANICKER`] | `GET /panic` panics with an internal detail: public errors stay generic |
 //! | [`SOCKETS`] | imports `wasi:sockets`: upload must be rejected |
 //! | [`OTHER_WORLD`] | a `wasi:cli/run` command: upload must be rejected |
 //! | [`CORE_MODULE`] | bytes of a core module, not a component: upload must be rejected |

@@ -19,6 +19,11 @@ pub struct ErrorDetail {
     pub code: String,
     /// Human-readable explanation.
     pub message: String,
+    /// What exactly failed (trap, backtrace, host error chain): only for a
+    /// caller that proved it may see it (the gateway's debug header), never
+    /// by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl ErrorBody {
@@ -28,8 +33,15 @@ impl ErrorBody {
             error: ErrorDetail {
                 code: code.into(),
                 message: message.into(),
+                detail: None,
             },
         }
+    }
+
+    /// The body with the failure's `detail` added.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.error.detail = Some(detail.into());
+        self
     }
 
     /// Serializes the body; serialization of two strings cannot fail, but we

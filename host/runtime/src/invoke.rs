@@ -50,6 +50,23 @@ pub enum InvokeError {
 }
 
 impl InvokeError {
+    /// What the public may be told: a short, generic sentence per code. It
+    /// never carries a trap message, a backtrace, a host error chain or a
+    /// limit's internal figures; those are in [`Display`](std::fmt::Display),
+    /// for the function's log line.
+    pub fn public_message(&self) -> &'static str {
+        match self {
+            Self::CpuBudget(_) => "the function used up its CPU budget",
+            Self::Timeout(_) => "the function did not answer in time",
+            Self::Memory(_) => "the function ran out of memory",
+            Self::PoolExhausted => "the node has no free capacity; retry shortly",
+            Self::Trap(_) => "the function failed",
+            Self::NoResponse => "the function returned without a response",
+            Self::Guest(_) => "the function reported an error",
+            Self::Host(_) => "internal error",
+        }
+    }
+
     /// HTTP status and stable code for the error response.
     pub fn status_and_code(&self) -> (u16, &'static str) {
         match self {
@@ -79,9 +96,9 @@ impl InvokeError {
         {
             return Self::PoolExhausted;
         }
-        if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
-            return Self::Trap(trap.to_string());
-        }
+        // The whole chain: the trap, the wasm backtrace (function names from
+        // the name section) and any host context. It goes to the log line,
+        // never to the public response.
         Self::Trap(format!("{err:#}"))
     }
 }

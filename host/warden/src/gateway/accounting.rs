@@ -38,6 +38,9 @@ pub struct Accounting {
     pub body_over_cap: Option<Arc<AtomicBool>>,
     /// The request's admission slots, freed when the body ends.
     pub admitted: Option<Admitted>,
+    /// Why the function failed before its response, in full (trap,
+    /// backtrace, host error chain): for the log line only.
+    pub error_detail: Option<String>,
     /// Where the line goes.
     pub access_log: Arc<AccessLog>,
 }
@@ -54,7 +57,11 @@ impl EndOfBody for Accounting {
         self.metrics.record(self.status, elapsed.as_secs_f64());
         let (guest_output, guest_output_dropped) =
             self.log.as_ref().map(GuestLog::take).unwrap_or_default();
-        let guest_error = self.log.as_ref().and_then(GuestLog::error);
+        let guest_error = self
+            .log
+            .as_ref()
+            .and_then(GuestLog::error)
+            .or(self.error_detail);
         self.access_log.record(&AccessLine {
             ts_ms: now_ms(),
             level: "INFO",
@@ -99,6 +106,7 @@ mod tests {
             metrics: metrics.route("acme", "f"),
             body_over_cap: Some(flag.clone()),
             admitted: None,
+            error_detail: None,
             access_log: Arc::new(AccessLog::disabled()),
         };
         assert!(!accounting.aborted());

@@ -72,10 +72,35 @@ impl GatewayError {
         }
     }
 
-    /// The JSON error response.
-    pub fn to_response(&self) -> Response<GatewayBody> {
+    /// What the public is told. The gateway's own refusals say what the
+    /// client can act on (their text holds nothing of the host); a guest's
+    /// failure gets its code's generic sentence only.
+    pub fn public_message(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Self::Invoke(e) => e.public_message().into(),
+            other => other.to_string().into(),
+        }
+    }
+
+    /// The full detail for the function's log line: the guest's failure
+    /// with its trap, backtrace and host error chain; `None` for the
+    /// gateway's own refusals, whose message says it all.
+    pub fn log_detail(&self) -> Option<String> {
+        match self {
+            Self::Invoke(e) => Some(e.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The JSON error response; with `debug` (the caller proved it may see
+    /// it) the body also carries the detail.
+    pub fn to_response(&self, debug: bool) -> Response<GatewayBody> {
         let (status, code) = self.status_and_code();
-        let body = ErrorBody::new(code, self.to_string()).to_json();
+        let mut body = ErrorBody::new(code, self.public_message());
+        if debug && let Some(detail) = self.log_detail() {
+            body = body.with_detail(detail);
+        }
+        let body = body.to_json();
         let mut response = Response::new(
             Full::new(Bytes::from(body))
                 .map_err(|never| match never {})

@@ -63,7 +63,12 @@ pub struct Gateway {
     unrouted: RouteMetrics,
     guest_log_bytes: usize,
     access_log: Arc<AccessLog>,
+    debug_token: String,
 }
+
+/// Request header that asks for a failure's detail in the error body; its
+/// value must be the node's admin token (compared in constant time).
+pub const DEBUG_HEADER: &str = "x-warden-debug";
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -88,6 +93,8 @@ struct Refused {
     error: GatewayError,
     matched: Option<Matched>,
     rate: RateHeaders,
+    /// The version that failed and its captured output, when a guest ran.
+    ran: Option<(Selected, GuestLog)>,
 }
 
 impl Refused {
@@ -97,7 +104,13 @@ impl Refused {
             error,
             matched: Some(matched),
             rate,
+            ran: None,
         }
+    }
+
+    fn with_run(mut self, selected: &Selected, log: &GuestLog) -> Self {
+        self.ran = Some((selected.clone(), log.clone()));
+        self
     }
 }
 
@@ -107,12 +120,15 @@ impl From<GatewayError> for Refused {
             error,
             matched: None,
             rate: RateHeaders::default(),
+            ran: None,
         }
     }
 }
 
 impl Gateway {
-    /// A gateway over `routes` (which the reloader fills).
+    /// A gateway over `routes` (which the reloader fills); `debug_token`
+    /// unlocks failure detail in error bodies ([`DEBUG_HEADER`]).
+    #[allow(clippy::too_many_arguments, reason = "assembly passes each part once")]
     pub fn new(
         runtime: Arc<Runtime>,
         caps: Arc<Capabilities>,
@@ -121,6 +137,7 @@ impl Gateway {
         max_inflight: usize,
         guest_log_bytes: usize,
         access_log: AccessLog,
+        debug_token: String,
     ) -> Self {
         Self {
             runtime,
@@ -131,7 +148,21 @@ impl Gateway {
             unrouted: metrics.route("", ""),
             guest_log_bytes,
             access_log: Arc::new(access_log),
+            debug_token,
         }
+    }
+
+    /// Whether the request proved it may see failure detail.
+    fn wants_debug(&self, headers: &http::HeaderMap) -> bool {
+        headers
+            .get(DEBUG_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|given| crate::admin::token::matches(&self.debug_token, given.trim()))
+    }
+
+    /// The access log, for subscribers (`warden logs`, tests).
+    pub fn access_log(&self) -> &Arc<AccessLog> {
+        &self.access_log
     }
 
     /// Access-log lines dropped so far (the writer fell behind).
@@ -151,6 +182,7 @@ impl Gateway {
         let span = tracing::debug_span!("request", request_id = %request_id);
         let method = req.method().to_string();
         let path = req.uri().path().to_string();
+        let debug = self.wants_debug(req.headers());
         let outcome = self.pipeline(req).instrument(span).await;
         let mut accounting = Accounting {
             start,
@@ -165,6 +197,7 @@ impl Gateway {
             metrics: self.unrouted.clone(),
             body_over_cap: None,
             admitted: None,
+            error_detail: None,
             access_log: self.access_log.clone(),
         };
         let (mut response, matched, rate) = match outcome {
@@ -179,8 +212,18 @@ impl Gateway {
                 if let GatewayError::RouteNotFound { tenant, .. } = &refused.error {
                     accounting.tenant.clone_from(tenant);
                 }
+                // The detail goes to the log line; the public gets the code.
+                accounting.error_detail = refused.error.log_detail();
+                if let Some((selected, log)) = refused.ran {
+                    accounting.version = selected.version().to_string();
+                    accounting.log = Some(log);
+                }
                 // The gateway's own answer is complete; never cut it short.
-                (refused.error.to_response(), refused.matched, refused.rate)
+                (
+                    refused.error.to_response(debug),
+                    refused.matched,
+                    refused.rate,
+                )
             }
         };
         if let Some(matched) = matched {
@@ -238,11 +281,10 @@ impl Gateway {
             &log,
         )
         .await
-        .map_err(Refused::at(&matched, &rate))?;
+        .map_err(|e| Refused::at(&matched, &rate)(e).with_run(&selected, &log))?;
         if body_over_cap.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(Refused::at(&matched, &rate)(GatewayError::BodyTooLarge(
-                cap,
-            )));
+            let refused = Refused::at(&matched, &rate)(GatewayError::BodyTooLarge(cap));
+            return Err(refused.with_run(&selected, &log));
         }
         Ok(Served {
             response,

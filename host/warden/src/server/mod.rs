@@ -75,6 +75,7 @@ impl Warden {
         } else {
             (crate::telemetry::AccessLog::disabled(), None)
         };
+        let (admin_token, token_created) = crate::admin::token::load_or_create(&data_dir)?;
         let routes = Arc::new(ArcSwap::from_pointee(RouteTable::new(&config.base_domain)));
         let gateway = Arc::new(Gateway::new(
             runtime.clone(),
@@ -84,8 +85,8 @@ impl Warden {
             config.pool.max_inflight,
             config.guest_log_bytes,
             access_log,
+            admin_token.clone(),
         ));
-        let (admin_token, token_created) = crate::admin::token::load_or_create(&data_dir)?;
 
         let listener = TcpListener::bind(config.listen)
             .await
@@ -185,6 +186,11 @@ impl Warden {
     /// The wasm runtime.
     pub fn runtime(&self) -> &Arc<Runtime> {
         &self.admin.runtime
+    }
+
+    /// Every access line from now on, as written (JSON, one per line).
+    pub fn subscribe_access_log(&self) -> tokio::sync::broadcast::Receiver<Arc<str>> {
+        self.admin.gateway.access_log().subscribe()
     }
 
     /// Waits until the reloader has applied the store's current revision.

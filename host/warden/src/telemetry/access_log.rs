@@ -16,13 +16,16 @@ use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 /// Lines buffered between requests and the writer.
 const CAPACITY: usize = 32 * 1024;
 
 /// How often the writer drains the queue.
 const DRAIN_EVERY: Duration = Duration::from_millis(5);
+
+/// Lines a live subscriber may fall behind by before it loses some.
+const TAP_CAPACITY: usize = 1024;
 
 /// One request, as logged.
 #[derive(Debug, Serialize)]
@@ -73,6 +76,9 @@ fn is_zero(n: &u64) -> bool {
 pub struct AccessLog {
     tx: Option<mpsc::Sender<Vec<u8>>>,
     dropped: Arc<AtomicU64>,
+    /// Live subscribers (`warden logs --follow`, tests); lines are only
+    /// copied for them while there are any.
+    tap: broadcast::Sender<Arc<str>>,
 }
 
 /// The writer thread; [`AccessLogWriter::finish`] flushes and stops it.
@@ -113,6 +119,7 @@ impl AccessLog {
             Self {
                 tx: Some(tx),
                 dropped: Arc::default(),
+                tap: broadcast::channel(TAP_CAPACITY).0,
             },
             AccessLogWriter {
                 thread: Some(thread),
@@ -126,22 +133,36 @@ impl AccessLog {
         Self {
             tx: None,
             dropped: Arc::default(),
+            tap: broadcast::channel(TAP_CAPACITY).0,
         }
     }
 
     /// Queues one line; never waits.
     pub fn record(&self, line: &AccessLine<'_>) {
-        let Some(tx) = &self.tx else {
+        let tapped = self.tap.receiver_count() > 0;
+        if self.tx.is_none() && !tapped {
             return;
-        };
+        }
         let mut bytes = Vec::with_capacity(384);
         if serde_json::to_writer(&mut bytes, line).is_err() {
             return;
         }
+        if tapped && let Ok(text) = std::str::from_utf8(&bytes) {
+            // A lagging subscriber loses lines; requests never wait.
+            let _ = self.tap.send(Arc::from(text));
+        }
+        let Some(tx) = &self.tx else {
+            return;
+        };
         bytes.push(b'\n');
         if tx.try_send(bytes).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Every line recorded from now on (without its newline).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+        self.tap.subscribe()
     }
 
     /// Lines dropped because the writer fell behind.

@@ -13,5 +13,6 @@ mod distributed;
 mod examples;
 mod gateway;
 mod limits;
+mod public_errors;
 mod registry_feed;
 mod tiers;
