@@ -37,6 +37,9 @@ pub enum Contender {
     WasmtimePooling,
     /// The native hyper handler (`native-hello`).
     Native,
+    /// `warden serve` of the commit before (`--baseline-warden`): the
+    /// reference a change to the host is measured against.
+    Baseline,
 }
 
 impl Contender {
@@ -47,6 +50,7 @@ impl Contender {
             Contender::WasmtimeDefaults => "wasmtime serve (defaults)",
             Contender::WasmtimePooling => "wasmtime serve (pooling)",
             Contender::Native => "native hyper",
+            Contender::Baseline => "warden (baseline)",
         }
     }
 }
@@ -109,6 +113,10 @@ pub struct CompareArgs {
     /// The `warden` binary [default: next to this binary, built with cargo if missing].
     #[arg(long)]
     pub warden: Option<PathBuf>,
+    /// A `warden` binary of another commit (e.g. the one before a change),
+    /// served beside this one in the hello scenario [default: skipped].
+    #[arg(long)]
+    pub baseline_warden: Option<PathBuf>,
     /// Never build `warden`; fail if it is missing.
     #[arg(long)]
     pub no_build: bool,
@@ -270,6 +278,7 @@ impl Config {
         let mut servers = if args.servers.is_empty() {
             vec![
                 Contender::Warden,
+                Contender::Baseline,
                 Contender::WasmtimeDefaults,
                 Contender::WasmtimePooling,
                 Contender::Native,

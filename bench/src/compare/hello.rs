@@ -149,7 +149,14 @@ pub fn run(ctx: &mut Ctx) -> Table {
 fn launch(ctx: &mut Ctx, c: Contender) -> Launch {
     let result = match c {
         Contender::Native => launch_native(ctx),
-        Contender::Warden => launch_warden(ctx),
+        Contender::Warden => match ctx.warden_bin() {
+            Ok(bin) => launch_warden(ctx, &bin, "warden-hello"),
+            Err(e) => Err(e),
+        },
+        Contender::Baseline => match ctx.cfg.args.baseline_warden.clone() {
+            Some(bin) => launch_warden(ctx, &bin, "warden-baseline-hello"),
+            None => return Launch::Skipped("no --baseline-warden given".into()),
+        },
         Contender::WasmtimeDefaults | Contender::WasmtimePooling => {
             let bin = match ctx.wasmtime() {
                 Wasmtime::Ready(bin) => bin,
@@ -221,14 +228,14 @@ fn launch_wasmtime(
     )
 }
 
-/// Starts a Warden node and deploys the component as `bench`'s `hello`.
-fn launch_warden(ctx: &mut Ctx) -> Result<Running> {
+/// Starts the Warden node `bin` (as `name`) and deploys the component as
+/// `bench`'s `hello`.
+fn launch_warden(ctx: &mut Ctx, bin: &std::path::Path, name: &str) -> Result<Running> {
     let component = ctx.hello_component()?;
-    let bin = ctx.warden_bin()?;
-    let mut node = WardenNode::new(&ctx.cfg, &bin, "warden-hello")?;
+    let mut node = WardenNode::new(&ctx.cfg, bin, name)?;
     node.start()?;
     let token = node.admin_token()?;
-    let manifest = ctx.cfg.work_dir.join("warden-hello.toml");
+    let manifest = ctx.cfg.work_dir.join(format!("{name}.toml"));
     let f = Function {
         name: "hello".into(),
         component,
