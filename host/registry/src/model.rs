@@ -67,6 +67,9 @@ pub struct FunctionLimits {
     pub timeout_ms: Option<u64>,
     /// Request body cap in KiB.
     pub max_body_kb: Option<u64>,
+    /// Response body cap in KiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_response_kb: Option<u64>,
 }
 
 /// Checks a tenant or function name: a DNS label.
@@ -113,6 +116,15 @@ pub fn validate_route(route: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A route as the router matches it: one trailing `/` does not make a
+/// different route (`/dup` and `/dup/` serve the same paths); `/` stays.
+pub fn normalize_route(route: &str) -> &str {
+    match route.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    }
 }
 
 /// Checks a sha256 digest: 64 lowercase hex characters.

@@ -9,13 +9,14 @@
 
 use super::error::RegistryError;
 use super::model::{
-    FunctionLimits, FunctionRecord, TenantRecord, VersionRecord, now_secs, validate_digest,
-    validate_host, validate_name, validate_route,
+    FunctionLimits, FunctionRecord, TenantRecord, VersionRecord, normalize_route, now_secs,
+    validate_digest, validate_host, validate_name, validate_route,
 };
 use crate::feed::{Change, FEED_CAPACITY};
 use redb::{Database, ReadableDatabase as _, ReadableTable, TableDefinition, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -53,6 +54,27 @@ pub struct Registry {
     writes: Mutex<()>,
     revision: AtomicU64,
     feed: broadcast::Sender<Change>,
+    caps: RouteCaps,
+}
+
+/// How many routes a function, and a tenant in all, may have: every route
+/// is a row the router scans and a conflict check compares, so they are
+/// bounded like any other input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteCaps {
+    /// Routes of one function.
+    pub per_function: usize,
+    /// Routes of all of a tenant's functions together.
+    pub per_tenant: usize,
+}
+
+impl Default for RouteCaps {
+    fn default() -> Self {
+        Self {
+            per_function: 64,
+            per_tenant: 1024,
+        }
+    }
 }
 
 impl std::fmt::Debug for Registry {
@@ -62,8 +84,15 @@ impl std::fmt::Debug for Registry {
 }
 
 impl Registry {
-    /// Opens or creates the registry file at `path`.
+    /// Opens or creates the registry file at `path`, with the default
+    /// route caps.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, RouteCaps::default())
+    }
+
+    /// Opens or creates the registry file at `path`, refusing functions
+    /// and tenants with more routes than `caps` allow.
+    pub fn open_with(path: &Path, caps: RouteCaps) -> Result<Self> {
         let db = Database::create(path)?;
         let txn = db.begin_write()?;
         txn.open_table(TENANTS)?;
@@ -80,6 +109,7 @@ impl Registry {
             writes: Mutex::new(()),
             revision: AtomicU64::new(revision),
             feed: broadcast::channel(FEED_CAPACITY).0,
+            caps,
         })
     }
 
@@ -175,11 +205,18 @@ impl Registry {
                     continue;
                 }
                 let other: TenantRecord = decode(value.value())?;
-                if let Some(host) = hosts.iter().find(|h| other.hosts.contains(h)) {
-                    return Err(RegistryError::Conflict(format!(
-                        "host {host:?} already belongs to tenant {:?}",
-                        other.name
-                    )));
+                for host in hosts {
+                    if let Some(owned) = other.hosts.iter().find(|o| host_within(host, o)) {
+                        let how = if owned == host {
+                            "already belongs to".to_string()
+                        } else {
+                            format!("is under {owned:?}, which belongs to")
+                        };
+                        return Err(RegistryError::Conflict(format!(
+                            "host {host:?} {how} tenant {:?}",
+                            other.name
+                        )));
+                    }
                 }
             }
             let existing: Option<TenantRecord> = match table.get(name)? {
@@ -251,8 +288,23 @@ impl Registry {
                 "function {name:?} needs at least one route"
             )));
         }
+        if routes.len() > self.caps.per_function {
+            return Err(RegistryError::Invalid(format!(
+                "function {name:?} has {} routes; at most {} are allowed",
+                routes.len(),
+                self.caps.per_function
+            )));
+        }
+        // Outside the write lock: validation and normalization (routes are
+        // compared as the router matches them: `/dup` and `/dup/` are one).
+        let mut mine: HashMap<&str, &str> = HashMap::with_capacity(routes.len());
         for route in routes {
             validate_route(route).map_err(RegistryError::Invalid)?;
+            if let Some(first) = mine.insert(normalize_route(route), route) {
+                return Err(RegistryError::Invalid(format!(
+                    "routes {first:?} and {route:?} of function {name:?} are the same route"
+                )));
+            }
         }
         let (guard, txn) = self.begin()?;
         let (record, created) = {
@@ -262,6 +314,8 @@ impl Registry {
             let mut table = txn.open_table(FUNCTIONS)?;
             let key = format!("{tenant}/{name}");
             let prefix = format!("{tenant}/");
+            // One pass over the tenant's other routes, each a hash lookup.
+            let mut tenant_routes = routes.len();
             for row in table.range(prefix.as_str()..)? {
                 let (k, v) = row?;
                 if !k.value().starts_with(&prefix) {
@@ -271,12 +325,23 @@ impl Registry {
                 if other.name == name {
                     continue;
                 }
-                if let Some(route) = routes.iter().find(|r| other.routes.contains(r)) {
+                tenant_routes += other.routes.len();
+                if let Some(route) = other
+                    .routes
+                    .iter()
+                    .find_map(|r| mine.get(normalize_route(r)))
+                {
                     return Err(RegistryError::Conflict(format!(
                         "route {route:?} is already served by function {:?}",
                         other.name
                     )));
                 }
+            }
+            if tenant_routes > self.caps.per_tenant {
+                return Err(RegistryError::Invalid(format!(
+                    "tenant {tenant:?} would have {tenant_routes} routes; at most {} are allowed",
+                    self.caps.per_tenant
+                )));
             }
             let existing: Option<FunctionRecord> = match table.get(key.as_str())? {
                 Some(v) => Some(decode(v.value())?),
@@ -431,6 +496,16 @@ impl Registry {
     }
 }
 
+/// Whether `host` is `owned` or one of its subdomains: a tenant's custom
+/// host covers the names under it, so no other tenant can claim them (and
+/// receive cookies set for the parent domain).
+fn host_within(host: &str, owned: &str) -> bool {
+    host == owned
+        || host
+            .strip_suffix(owned)
+            .is_some_and(|prefix| prefix.ends_with('.'))
+}
+
 fn encode<T: Serialize>(value: &T) -> Result<String> {
     Ok(serde_json::to_string(value)?)
 }
@@ -522,6 +597,75 @@ mod tests {
             reg.put_function("acme", "b", &["/x".into()], FunctionLimits::default()),
             Err(RegistryError::Conflict(_))
         ));
+    }
+
+    #[test]
+    fn subdomains_of_another_tenants_host_cannot_be_claimed() {
+        let (_dir, reg) = open();
+        reg.put_tenant("neighbour", &["neighbour.example".into()], None)
+            .expect("neighbour");
+        for stolen in ["x.neighbour.example", "a.b.neighbour.example"] {
+            assert!(
+                matches!(
+                    reg.put_tenant("squatter", &[stolen.into()], None),
+                    Err(RegistryError::Conflict(_))
+                ),
+                "{stolen} taken"
+            );
+        }
+        reg.put_tenant("other", &["xneighbour.example".into()], None)
+            .expect("a different domain that merely ends alike");
+        assert!(host_within("a.b", "b") && !host_within("ab", "b"));
+    }
+
+    #[test]
+    fn routes_conflict_as_the_router_matches_them_and_are_capped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let caps = RouteCaps {
+            per_function: 3,
+            per_tenant: 4,
+        };
+        let reg = Registry::open_with(&dir.path().join("r.redb"), caps).expect("open");
+        reg.put_tenant("acme", &[], None).expect("acme");
+        let routes = |r: &[&str]| r.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        reg.put_function("acme", "a", &routes(&["/dup"]), FunctionLimits::default())
+            .expect("a");
+        assert!(matches!(
+            reg.put_function("acme", "b", &routes(&["/dup/"]), FunctionLimits::default()),
+            Err(RegistryError::Conflict(_))
+        ));
+        assert!(matches!(
+            reg.put_function(
+                "acme",
+                "b",
+                &routes(&["/x", "/x/"]),
+                FunctionLimits::default()
+            ),
+            Err(RegistryError::Invalid(_))
+        ));
+        assert!(matches!(
+            reg.put_function(
+                "acme",
+                "b",
+                &routes(&["/1", "/2", "/3", "/4"]),
+                FunctionLimits::default()
+            ),
+            Err(RegistryError::Invalid(_))
+        ));
+        reg.put_function(
+            "acme",
+            "b",
+            &routes(&["/1", "/2", "/3"]),
+            FunctionLimits::default(),
+        )
+        .expect("at the function cap");
+        assert!(
+            matches!(
+                reg.put_function("acme", "c", &routes(&["/5"]), FunctionLimits::default()),
+                Err(RegistryError::Invalid(_))
+            ),
+            "over the tenant cap"
+        );
     }
 
     #[test]

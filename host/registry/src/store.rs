@@ -9,7 +9,7 @@
 use crate::RegistryError;
 use crate::feed::Change;
 use crate::model::{FunctionLimits, FunctionRecord, TenantRecord, VersionRecord};
-use crate::redb::{Registry, Snapshot};
+use crate::redb::{Registry, RouteCaps, Snapshot};
 use async_trait::async_trait;
 use std::path::Path;
 use std::sync::Arc;
@@ -84,10 +84,10 @@ pub struct RedbRegistry {
 }
 
 impl RedbRegistry {
-    /// Opens or creates the registry file at `path`.
-    pub async fn open(path: &Path) -> Result<Self> {
+    /// Opens or creates the registry file at `path`, with route `caps`.
+    pub async fn open(path: &Path, caps: RouteCaps) -> Result<Self> {
         let path = path.to_path_buf();
-        let inner = tokio::task::spawn_blocking(move || Registry::open(&path))
+        let inner = tokio::task::spawn_blocking(move || Registry::open_with(&path, caps))
             .await
             .map_err(worker_failed)??;
         Ok(Self {
@@ -216,7 +216,7 @@ mod tests {
     #[tokio::test]
     async fn writes_bump_the_revision_and_reach_subscribers_in_order() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = RedbRegistry::open(&dir.path().join("r.redb"))
+        let store = RedbRegistry::open(&dir.path().join("r.redb"), RouteCaps::default())
             .await
             .expect("open");
         let mut feed = store.subscribe();
@@ -246,11 +246,15 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("r.redb");
         {
-            let store = RedbRegistry::open(&path).await.expect("open");
+            let store = RedbRegistry::open(&path, RouteCaps::default())
+                .await
+                .expect("open");
             store.put_tenant("acme", &[], None).await.expect("acme");
             store.delete_tenant("acme").await.expect("delete");
         }
-        let store = RedbRegistry::open(&path).await.expect("reopen");
+        let store = RedbRegistry::open(&path, RouteCaps::default())
+            .await
+            .expect("reopen");
         assert_eq!(store.revision(), 2);
         let changes = store
             .changes_since(0)
