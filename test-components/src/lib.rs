@@ -23,6 +23,7 @@
 //! | [`SPIN_LOOP`] | never returns: CPU deadline |
 //! | [`MEMORY_BOMB`] | allocates until it traps: memory cap |
 //! | [`PANICKER`] | `GET /panic` panics with an internal detail: public errors stay generic |
+//! | [`HALF_STREAM`] | `GET /half`: head + 1 KiB, then a trap; `GET /endless`: streams forever |
 //! | [`SOCKETS`] | imports `wasi:sockets`: upload must be rejected |
 //! | [`OTHER_WORLD`] | a `wasi:cli/run` command: upload must be rejected |
 //! | [`CORE_MODULE`] | bytes of a core module, not a component: upload must be rejected |

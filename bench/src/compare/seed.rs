@@ -135,6 +135,7 @@ fn measure(ctx: &mut Ctx, table: &mut Table) -> Result<()> {
                     cpu_ms: Some(50),
                     timeout_ms: Some(5000),
                     max_body_kb: Some(32),
+                    max_response_kb: None,
                 },
                 component: component.clone(),
             })

@@ -8,7 +8,7 @@
 use anyhow::Context as _;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -53,11 +53,16 @@ impl ArtifactCache {
     }
 
     /// Loads the compiled form of `digest`, compiling `bytes()` only when no
-    /// usable artifact exists. Blocking: call from a blocking thread.
+    /// usable artifact exists. A fresh compilation is cached only once
+    /// `accept` passed it and the caller has not `abandoned` it (a compile
+    /// that ran past its cap), so a refused component leaves no artifact.
+    /// Blocking: call from a blocking thread.
     pub fn load_or_compile(
         &self,
         digest: &str,
         bytes: impl FnOnce() -> anyhow::Result<Vec<u8>>,
+        accept: impl FnOnce(&Component) -> anyhow::Result<()>,
+        abandoned: &AtomicBool,
     ) -> anyhow::Result<Component> {
         let path = self.path(digest);
         if path.exists() {
@@ -75,6 +80,10 @@ impl ArtifactCache {
         let bytes = bytes()?;
         let component = Component::new(&self.engine, &bytes).map_err(anyhow::Error::from)?;
         self.compilations.fetch_add(1, Ordering::Relaxed);
+        accept(&component)?;
+        if abandoned.load(Ordering::Acquire) {
+            anyhow::bail!("the compilation ran past its time cap");
+        }
         let serialized = component.serialize().map_err(anyhow::Error::from)?;
         if let Err(e) = self.write(&path, &serialized) {
             // The component still serves from memory; the next start compiles again.

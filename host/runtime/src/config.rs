@@ -20,6 +20,9 @@ pub struct PoolConfig {
     pub max_inflight: usize,
     /// Epoch tick period, milliseconds: the granularity of CPU deadlines.
     pub epoch_tick_ms: u64,
+    /// Longest a component may take to compile, milliseconds; a slower one
+    /// (a compile bomb) is refused with `compile_timeout`.
+    pub compile_timeout_ms: u64,
 }
 
 impl Default for PoolConfig {
@@ -30,6 +33,7 @@ impl Default for PoolConfig {
             keep_resident_kb: 4096,
             max_inflight: 900,
             epoch_tick_ms: 1,
+            compile_timeout_ms: 20_000,
         }
     }
 }
@@ -46,4 +50,7 @@ pub struct EffectiveLimits {
     pub timeout: Duration,
     /// Request body cap, bytes.
     pub max_body_bytes: u64,
+    /// Response body cap, bytes: a longer (or endless) stream is cut as an
+    /// error, never ended cleanly.
+    pub max_response_bytes: u64,
 }

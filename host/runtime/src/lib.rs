@@ -31,6 +31,7 @@ use bytes::Bytes;
 use http_body::Body;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::OnceCell;
@@ -79,6 +80,7 @@ pub struct Runtime {
     artifacts: ArtifactCache,
     prepared: Mutex<HashMap<String, Slot>>,
     tick_ms: u64,
+    compile_timeout: Duration,
     _ticker: engine::EpochTicker,
 }
 
@@ -102,6 +104,7 @@ impl Runtime {
             artifacts,
             prepared: Mutex::new(HashMap::new()),
             tick_ms: pool.epoch_tick_ms,
+            compile_timeout: Duration::from_millis(pool.compile_timeout_ms),
             _ticker: ticker,
         })
     }
@@ -133,14 +136,27 @@ impl Runtime {
                     let this = self.clone();
                     let digest_owned = digest.to_string();
                     let load = bytes.take();
-                    let prepared = tokio::task::spawn_blocking(move || {
+                    let abandoned = Arc::new(AtomicBool::new(false));
+                    let flag = abandoned.clone();
+                    let worker = tokio::task::spawn_blocking(move || {
                         let load = load.ok_or_else(|| {
                             PrepareError::Host("component bytes already consumed".into())
                         })?;
-                        this.prepare_blocking(&digest_owned, load)
-                    })
-                    .await
-                    .map_err(|e| PrepareError::Host(format!("compile worker failed: {e}")))??;
+                        this.prepare_blocking(&digest_owned, load, &flag)
+                    });
+                    // A compile cannot be interrupted: past the cap its result
+                    // is refused and never cached (the worker sees the flag).
+                    let prepared = match tokio::time::timeout(self.compile_timeout, worker).await {
+                        Ok(joined) => joined.map_err(|e| {
+                            PrepareError::Host(format!("compile worker failed: {e}"))
+                        })??,
+                        Err(_) => {
+                            abandoned.store(true, Ordering::Release);
+                            return Err(PrepareError::Invalid(ValidationError::CompileTimeout(
+                                u64::try_from(self.compile_timeout.as_millis()).unwrap_or(u64::MAX),
+                            )));
+                        }
+                    };
                     let weak = Arc::downgrade(&prepared);
                     fresh = Some(prepared);
                     Ok(weak)
@@ -206,32 +222,51 @@ impl Runtime {
         &self,
         digest: &str,
         bytes: impl FnOnce() -> anyhow::Result<Vec<u8>>,
+        abandoned: &AtomicBool,
     ) -> Result<Arc<Prepared>, PrepareError> {
-        let mut encoding_error = None;
+        let refusal = std::cell::RefCell::new(None);
+        let invalid = |e: &dyn std::fmt::Display| ValidationError::Invalid(format!("{e:#}"));
         let component: Component = self
             .artifacts
-            .load_or_compile(digest, || {
-                let bytes = bytes()?;
-                if let Err(e) = check_encoding(&bytes) {
-                    encoding_error = Some(e.clone());
-                    return Err(e.into());
-                }
-                Ok(bytes)
-            })
-            .map_err(|e| match encoding_error.take() {
+            .load_or_compile(
+                digest,
+                || {
+                    let bytes = bytes()?;
+                    if let Err(e) = check_encoding(&bytes) {
+                        *refusal.borrow_mut() = Some(e.clone());
+                        return Err(e.into());
+                    }
+                    Ok(bytes)
+                },
+                // Checked before the artifact is cached: a refused upload
+                // leaves nothing on disk.
+                |component| {
+                    if let Err(e) = validate::check_world(&self.engine, component) {
+                        *refusal.borrow_mut() = Some(e.clone());
+                        return Err(e.into());
+                    }
+                    if let Err(e) = self.linker.instantiate_pre(component) {
+                        let e = invalid(&e);
+                        *refusal.borrow_mut() = Some(e.clone());
+                        return Err(e.into());
+                    }
+                    Ok(())
+                },
+                abandoned,
+            )
+            .map_err(|e| match refusal.borrow_mut().take() {
                 Some(v) => PrepareError::Invalid(v),
                 None if e.downcast_ref::<std::io::Error>().is_some() => {
                     PrepareError::Host(format!("{e:#}"))
                 }
-                None => PrepareError::Invalid(ValidationError::Invalid(format!("{e:#}"))),
+                None => PrepareError::Invalid(invalid(&e)),
             })?;
         validate::check_world(&self.engine, &component)?;
         let instance_pre = self
             .linker
             .instantiate_pre(&component)
-            .map_err(|e| PrepareError::Invalid(ValidationError::Invalid(format!("{e:#}"))))?;
-        let pre = ProxyPre::new(instance_pre)
-            .map_err(|e| PrepareError::Invalid(ValidationError::Invalid(format!("{e:#}"))))?;
+            .map_err(|e| PrepareError::Invalid(invalid(&e)))?;
+        let pre = ProxyPre::new(instance_pre).map_err(|e| PrepareError::Invalid(invalid(&e)))?;
         Ok(Arc::new(Prepared {
             digest: digest.to_string(),
             pre,

@@ -28,6 +28,9 @@ pub enum ValidationError {
     /// The component imports an interface outside the `function` world.
     #[error("import `{0}` is not part of the warden:platform/function world")]
     ForbiddenImport(String),
+    /// Compiling the component took longer than the node allows.
+    #[error("the component took longer than {0} ms to compile")]
+    CompileTimeout(u64),
     /// The component does not export the HTTP handler.
     #[error(
         "the component does not export `{0}`: it does not target the warden:platform/function world"
@@ -44,6 +47,7 @@ impl ValidationError {
             Self::Invalid(_) => "invalid_component",
             Self::ForbiddenImport(_) => "forbidden_import",
             Self::MissingExport(_) => "missing_export",
+            Self::CompileTimeout(_) => "compile_timeout",
         }
     }
 }

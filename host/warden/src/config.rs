@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use warden_registry::FunctionLimits;
+use warden_registry::{FunctionLimits, RouteCaps};
 pub use warden_runtime::{EffectiveLimits, PoolConfig};
 
 /// The whole host configuration.
@@ -49,6 +49,12 @@ pub struct HostConfig {
     pub flags: warden_plugin_flags::Config,
     /// Contract tiers by name; a tenant without a tier gets `default`.
     pub tiers: BTreeMap<String, Tier>,
+    /// Bounds on the gateway's connections.
+    pub connections: crate::gateway::ConnectionLimits,
+    /// Routes one function may have.
+    pub max_routes_per_function: usize,
+    /// Routes all of one tenant's functions may have together.
+    pub max_routes_per_tenant: usize,
 }
 
 /// Name of the tier of tenants that have none.
@@ -105,6 +111,7 @@ impl Default for HostConfig {
                 cpu_ms: 30_000,
                 timeout_ms: 300_000,
                 max_body_kb: 100 * 1024,
+                max_response_kb: 10 * 1024 * 1024,
             },
             pool: PoolConfig::default(),
             shutdown_grace_ms: 10_000,
@@ -115,6 +122,9 @@ impl Default for HostConfig {
             kv: None,
             flags: warden_plugin_flags::Config::default(),
             tiers: BTreeMap::from([(DEFAULT_TIER.to_string(), Tier::default())]),
+            connections: crate::gateway::ConnectionLimits::default(),
+            max_routes_per_function: RouteCaps::default().per_function,
+            max_routes_per_tenant: RouteCaps::default().per_tenant,
         }
     }
 }
@@ -132,6 +142,8 @@ pub struct Limits {
     pub timeout_ms: u64,
     /// Request body cap, KiB.
     pub max_body_kb: u64,
+    /// Response body cap, KiB: longer responses are cut as failed.
+    pub max_response_kb: u64,
 }
 
 impl Default for Limits {
@@ -141,6 +153,7 @@ impl Default for Limits {
             cpu_ms: 1_000,
             timeout_ms: 30_000,
             max_body_kb: 1024,
+            max_response_kb: 100 * 1024,
         }
     }
 }
@@ -188,6 +201,7 @@ impl HostConfig {
             || self.limits.cpu_ms > self.max_limits.cpu_ms
             || self.limits.timeout_ms > self.max_limits.timeout_ms
             || self.limits.max_body_kb > self.max_limits.max_body_kb
+            || self.limits.max_response_kb > self.max_limits.max_response_kb
         {
             problems.push("limits must not exceed max_limits".to_string());
         }
@@ -200,8 +214,8 @@ impl HostConfig {
         if self.pool.instances == 0 || self.pool.max_inflight == 0 {
             problems.push("pool.instances and pool.max_inflight must be > 0".to_string());
         }
-        if self.pool.epoch_tick_ms == 0 {
-            problems.push("pool.epoch_tick_ms must be > 0".to_string());
+        if self.pool.epoch_tick_ms == 0 || self.pool.compile_timeout_ms == 0 {
+            problems.push("pool.epoch_tick_ms and pool.compile_timeout_ms must be > 0".to_string());
         }
         if !self.tiers.contains_key(DEFAULT_TIER) {
             problems.push(format!("tiers: a tier named {DEFAULT_TIER:?} is required"));
@@ -213,6 +227,19 @@ impl HostConfig {
             if tier.rate > 0 && tier.burst == 0 {
                 problems.push(format!("tiers.{name}.burst must be > 0 when rate is set"));
             }
+        }
+        let c = &self.connections;
+        if c.header_read_timeout_ms == 0
+            || c.idle_timeout_ms == 0
+            || c.h2_keepalive_ms == 0
+            || c.max == 0
+            || c.max_per_client == 0
+        {
+            problems.push("connections: every limit must be > 0".to_string());
+        }
+        if self.max_routes_per_function == 0 || self.max_routes_per_tenant == 0 {
+            problems
+                .push("max_routes_per_function and max_routes_per_tenant must be > 0".to_string());
         }
         if self.listen == self.admin_listen && self.listen.port() != 0 {
             problems.push("listen and admin_listen must differ".to_string());
@@ -232,6 +259,11 @@ impl HostConfig {
             ("cpu_ms", limits.cpu_ms, max.cpu_ms),
             ("timeout_ms", limits.timeout_ms, max.timeout_ms),
             ("max_body_kb", limits.max_body_kb, max.max_body_kb),
+            (
+                "max_response_kb",
+                limits.max_response_kb,
+                max.max_response_kb,
+            ),
         ];
         let mut problems = Vec::new();
         for (name, value, bound) in checks {
@@ -264,6 +296,18 @@ impl HostConfig {
                 limits.max_body_kb.unwrap_or(d.max_body_kb),
                 tier.max_body_kb,
             ) * 1024,
+            max_response_bytes: limits
+                .max_response_kb
+                .unwrap_or(d.max_response_kb)
+                .saturating_mul(1024),
+        }
+    }
+
+    /// The registry's route caps.
+    pub fn route_caps(&self) -> RouteCaps {
+        RouteCaps {
+            per_function: self.max_routes_per_function,
+            per_tenant: self.max_routes_per_tenant,
         }
     }
 

@@ -21,6 +21,14 @@ pub enum AdminError {
         /// Explanation.
         message: String,
     },
+    /// The declared body is over the admin API's limit.
+    #[error("the request body of {declared} bytes is over the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// `content-length` as sent.
+        declared: u64,
+        /// The limit.
+        limit: usize,
+    },
     /// The uploaded component was refused.
     #[error(transparent)]
     Invalid(#[from] ValidationError),
@@ -44,6 +52,7 @@ impl AdminError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             Self::Invalid(e) => (StatusCode::BAD_REQUEST, e.code()),
             Self::Registry(RegistryError::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),

@@ -122,6 +122,7 @@ pub fn router(node: Arc<AdminState>) -> Router {
             post(functions::activate),
         )
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+        .route_layer(middleware::from_fn(refuse_oversized))
         .route_layer(middleware::from_fn_with_state(node.clone(), require_token));
     Router::new()
         .nest("/v1", v1)
@@ -133,7 +134,65 @@ pub fn router(node: Arc<AdminState>) -> Router {
                 "admin endpoint".into(),
             ))
         })
+        .layer(middleware::map_response(json_rejections))
         .with_state(node)
+}
+
+/// axum's own rejections (body too large, method not allowed, a path that
+/// does not decode, ...) answer plain text or nothing; every admin error
+/// is `{"error": {"code", "message"}}`, so they are rewritten here.
+async fn json_rejections(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let (code, fallback) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "the request body is too large"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed here"),
+        StatusCode::NOT_FOUND => ("not_found", "not found"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "unsupported media type"),
+        s if s.is_client_error() => ("bad_request", "the request is malformed"),
+        _ => ("internal", "internal error"),
+    };
+    let message = if text.is_empty() {
+        fallback.to_string()
+    } else {
+        text
+    };
+    let body = warden_api::ErrorBody::new(code, message).to_json();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// A declared body over the limit is refused before a byte of it is read
+/// (the body limit alone would only notice after reading 64 MiB).
+async fn refuse_oversized(request: Request, next: Next) -> Result<Response, AdminError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(declared) = declared
+        && declared > MAX_UPLOAD_BYTES as u64
+    {
+        return Err(AdminError::BodyTooLarge {
+            declared,
+            limit: MAX_UPLOAD_BYTES,
+        });
+    }
+    Ok(next.run(request).await)
 }
 
 async fn require_token(

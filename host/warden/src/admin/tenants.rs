@@ -10,6 +10,24 @@ use axum::http::StatusCode;
 use std::sync::Arc;
 use warden_api::{PutTenant, TenantRecord};
 
+/// Names under the base domain belong to tenants (`<tenant>.<base-domain>`,
+/// existing or future): no custom host may be the base domain or under it.
+fn reserve_base_domain(hosts: &[String], base_domain: &str) -> Result<(), AdminError> {
+    let suffix = format!(".{base_domain}");
+    match hosts
+        .iter()
+        .find(|h| h.as_str() == base_domain || h.ends_with(&suffix))
+    {
+        Some(host) => Err(AdminError::bad_request(
+            "reserved_host",
+            format!(
+                "host {host:?} is under the base domain {base_domain:?}, whose names are reserved for tenants (<tenant>.{base_domain})"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 pub(super) async fn list(
     State(node): State<Arc<AdminState>>,
 ) -> Result<Json<Vec<TenantRecord>>, AdminError> {
@@ -29,6 +47,7 @@ pub(super) async fn put(
     body: Bytes,
 ) -> Result<(StatusCode, Json<TenantRecord>), AdminError> {
     let PutTenant { hosts, tier } = parse_json_or_default(&body)?;
+    reserve_base_domain(&hosts, &node.config.base_domain)?;
     if node.config.tier(tier.as_deref()).is_none() {
         return Err(AdminError::bad_request(
             "unknown_tier",
@@ -64,4 +83,19 @@ pub(super) async fn delete(
     node.store.delete_tenant(&tenant).await?;
     node.settle().await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_under_the_base_domain_are_reserved() {
+        let reserved = |h: &str| reserve_base_domain(&[h.to_string()], "edge.example").is_err();
+        assert!(reserved("victim.edge.example"));
+        assert!(reserved("x.neighbour.edge.example"));
+        assert!(reserved("edge.example"));
+        assert!(!reserved("api.acme.example"));
+        assert!(!reserved("notedge.example"));
+    }
 }

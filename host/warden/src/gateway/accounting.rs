@@ -38,6 +38,8 @@ pub struct Accounting {
     pub body_over_cap: Option<Arc<AtomicBool>>,
     /// The request's admission slots, freed when the body ends.
     pub admitted: Option<Admitted>,
+    /// The function's response size cap, bytes.
+    pub max_response_bytes: u64,
     /// Why the function failed before its response, in full (trap,
     /// backtrace, host error chain): for the log line only.
     pub error_detail: Option<String>,
@@ -50,6 +52,14 @@ impl EndOfBody for Accounting {
         self.body_over_cap
             .as_ref()
             .is_some_and(|flag| flag.load(Ordering::Relaxed))
+    }
+
+    fn failed_upstream(&self) -> bool {
+        self.log.as_ref().is_some_and(|log| log.error().is_some())
+    }
+
+    fn max_bytes(&self) -> u64 {
+        self.max_response_bytes
     }
 
     fn end(self, bytes: u64, failed: bool) {
@@ -106,6 +116,7 @@ mod tests {
             metrics: metrics.route("acme", "f"),
             body_over_cap: Some(flag.clone()),
             admitted: None,
+            max_response_bytes: u64::MAX,
             error_detail: None,
             access_log: Arc::new(AccessLog::disabled()),
         };

@@ -21,6 +21,18 @@ pub trait EndOfBody {
     fn aborted(&self) -> bool {
         false
     }
+
+    /// Whether the producer failed, so that the body's end is not a clean
+    /// end: a guest that trapped or ran out of budget after sending the
+    /// head must not look like a complete response.
+    fn failed_upstream(&self) -> bool {
+        false
+    }
+
+    /// The most bytes the response may carry; past it the stream is cut.
+    fn max_bytes(&self) -> u64 {
+        u64::MAX
+    }
 }
 
 impl<F: FnOnce(u64, bool)> EndOfBody for F {
@@ -82,7 +94,27 @@ where
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     this.bytes += data.len() as u64;
+                    if this
+                        .on_end
+                        .as_ref()
+                        .is_some_and(|e| this.bytes > e.max_bytes())
+                    {
+                        // Over the cap: an error, never a clean end, so the
+                        // client can tell the response is incomplete.
+                        this.failed = true;
+                        this.finish();
+                        return Poll::Ready(Some(Err(
+                            wasmtime_wasi_http::Error::HttpResponseBodySize(None),
+                        )));
+                    }
                 }
+            }
+            Poll::Ready(None) if this.on_end.as_ref().is_some_and(EndOfBody::failed_upstream) => {
+                // HTTP/1.1: no terminating chunk and the connection closes;
+                // HTTP/2: RST_STREAM.
+                this.failed = true;
+                this.finish();
+                return Poll::Ready(Some(Err(wasmtime_wasi_http::Error::HttpResponseIncomplete)));
             }
             Poll::Ready(Some(Err(_))) => {
                 this.failed = true;

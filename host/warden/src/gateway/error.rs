@@ -27,6 +27,15 @@ pub enum GatewayError {
     /// The request has no usable host.
     #[error("the request has no Host header")]
     MissingHost,
+    /// More than one `Host` header (RFC 9112 §3.2: 400).
+    #[error("the request has more than one Host header")]
+    DuplicateHost,
+    /// The `Host` header and the request target's authority disagree.
+    #[error("the Host header disagrees with the request's authority")]
+    ConflictingHost,
+    /// The `Host` header is not visible ASCII.
+    #[error("the Host header is not ASCII")]
+    InvalidHost,
     /// The body is larger than the function's cap.
     #[error("request body exceeds the limit of {0} bytes")]
     BodyTooLarge(u64),
@@ -55,6 +64,9 @@ impl GatewayError {
             Self::RouteNotFound { .. } => (StatusCode::NOT_FOUND, "route_not_found"),
             Self::NoActiveVersion(_) => (StatusCode::SERVICE_UNAVAILABLE, "no_active_version"),
             Self::MissingHost => (StatusCode::BAD_REQUEST, "missing_host"),
+            Self::DuplicateHost => (StatusCode::BAD_REQUEST, "duplicate_host"),
+            Self::ConflictingHost => (StatusCode::BAD_REQUEST, "conflicting_host"),
+            Self::InvalidHost => (StatusCode::BAD_REQUEST, "invalid_host"),
             Self::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::TenantOverloaded => (StatusCode::SERVICE_UNAVAILABLE, "tenant_overloaded"),

@@ -35,7 +35,7 @@ pub use error::GatewayError;
 pub use request_id::{REQUEST_ID_HEADER, request_id};
 pub use route::{Matched, ROUTE_PREFIX_HEADER};
 pub use routes::{Lookup, RouteTable, RouteTarget, Routes, TenantRoutes};
-pub use server::serve;
+pub use server::{ConnectionLimits, serve};
 pub use tier::{RateHeaders, TenantPolicy};
 pub use version::Selected;
 
@@ -197,6 +197,7 @@ impl Gateway {
             metrics: self.unrouted.clone(),
             body_over_cap: None,
             admitted: None,
+            max_response_bytes: u64::MAX,
             error_detail: None,
             access_log: self.access_log.clone(),
         };
@@ -227,6 +228,7 @@ impl Gateway {
             }
         };
         if let Some(matched) = matched {
+            accounting.max_response_bytes = matched.target.limits.max_response_bytes;
             accounting.tenant = matched.target.tenant.as_str().to_string();
             accounting.function.clone_from(&matched.target.function);
             accounting.metrics = matched.target.metrics.clone();

@@ -6,6 +6,7 @@ use super::GatewayError;
 use super::routes::{Lookup, RouteTable, RouteTarget};
 use http::{HeaderValue, Request};
 use std::sync::Arc;
+use warden_registry::normalize_route;
 
 /// Header carrying the matched route prefix to the guest (e.g. `/todos`;
 /// empty for a function mounted at `/`). The gateway always sets it and
@@ -21,16 +22,26 @@ pub struct Matched {
     pub prefix: String,
 }
 
-/// The request's host: the URI authority (HTTP/2, absolute-form) or the
-/// `Host` header.
+/// The request's host: the URI authority (HTTP/2 `:authority`, HTTP/1.1
+/// absolute-form) or the `Host` header. Ambiguity is refused rather than
+/// resolved: two `Host` headers, or a `Host` that disagrees with the
+/// authority, could route differently at a proxy in front of us.
 pub fn host_of<B>(req: &Request<B>) -> Result<&str, GatewayError> {
-    match req.uri().authority() {
-        Some(authority) => Ok(authority.as_str()),
-        None => req
-            .headers()
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .ok_or(GatewayError::MissingHost),
+    let mut hosts = req.headers().get_all(http::header::HOST).iter();
+    let header = hosts.next();
+    if hosts.next().is_some() {
+        return Err(GatewayError::DuplicateHost);
+    }
+    let header = header
+        .map(|h| h.to_str().map_err(|_| GatewayError::InvalidHost))
+        .transpose()?;
+    match (req.uri().authority(), header) {
+        (Some(authority), Some(host)) if !authority.as_str().eq_ignore_ascii_case(host) => {
+            Err(GatewayError::ConflictingHost)
+        }
+        (Some(authority), _) => Ok(authority.as_str()),
+        (None, Some(host)) => Ok(host),
+        (None, None) => Err(GatewayError::MissingHost),
     }
 }
 
@@ -40,7 +51,10 @@ pub fn find<B>(table: &RouteTable, req: &Request<B>) -> Result<Matched, GatewayE
     match table.lookup(host, req.uri().path()) {
         Lookup::Found(target, prefix) => Ok(Matched {
             target: target.clone(),
-            prefix: prefix.trim_end_matches('/').to_string(),
+            prefix: match normalize_route(prefix) {
+                "/" => String::new(),
+                route => route.to_string(),
+            },
         }),
         Lookup::UnknownHost => Err(GatewayError::UnknownHost(host.to_string())),
         Lookup::NoRoute(tenant) => Err(GatewayError::RouteNotFound {
@@ -94,6 +108,42 @@ mod tests {
         assert_eq!(values, ["/todos"]);
         let root = find(&table(), &request("acme.localhost", "/other")).expect("root");
         assert_eq!(root.prefix, "", "a function at / has an empty prefix");
+    }
+
+    #[test]
+    fn ambiguous_or_non_ascii_hosts_are_refused() {
+        let two = Request::builder()
+            .uri("/")
+            .header("host", "acme.localhost")
+            .header("host", "other.localhost")
+            .body(())
+            .expect("request");
+        assert!(matches!(host_of(&two), Err(GatewayError::DuplicateHost)));
+        let conflicting = Request::builder()
+            .uri("http://acme.localhost/")
+            .header("host", "other.localhost")
+            .body(())
+            .expect("request");
+        assert!(matches!(
+            host_of(&conflicting),
+            Err(GatewayError::ConflictingHost)
+        ));
+        let same = Request::builder()
+            .uri("http://acme.localhost/")
+            .header("host", "ACME.localhost")
+            .body(())
+            .expect("request");
+        assert_eq!(host_of(&same).expect("agrees"), "acme.localhost");
+        let bytes = http::HeaderValue::from_bytes(b"caf\xc3\xa9.localhost").expect("value");
+        let non_ascii = Request::builder()
+            .uri("/")
+            .header("host", bytes)
+            .body(())
+            .expect("request");
+        assert!(matches!(
+            host_of(&non_ascii),
+            Err(GatewayError::InvalidHost)
+        ));
     }
 
     #[test]

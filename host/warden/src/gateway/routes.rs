@@ -11,6 +11,7 @@ use arc_swap::ArcSwap;
 use std::collections::HashMap;
 use std::sync::Arc;
 use warden_plugin_core::Tenant;
+use warden_registry::normalize_route;
 use warden_runtime::Prepared;
 
 /// Where a matched request goes.
@@ -161,10 +162,10 @@ fn strip_port(host: &str) -> &str {
 /// A prefix matches on a segment boundary: `/hello` serves `/hello`,
 /// `/hello/x` and `/hello?q`, but not `/helloworld`.
 fn path_matches(prefix: &str, path: &str) -> bool {
+    let prefix = normalize_route(prefix);
     if prefix == "/" {
         return true;
     }
-    let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
     match path.strip_prefix(prefix) {
         Some(rest) => rest.is_empty() || rest.starts_with('/'),
         None => false,

@@ -61,7 +61,7 @@ impl Warden {
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("creating data dir {}", data_dir.display()))?;
         let store: Arc<dyn RegistryStore> = Arc::new(
-            RedbRegistry::open(&data_dir.join("registry.redb"))
+            RedbRegistry::open(&data_dir.join("registry.redb"), config.route_caps())
                 .await
                 .context("opening the registry")?,
         );
@@ -97,6 +97,7 @@ impl Warden {
         let addr = listener.local_addr()?;
         let admin_addr = admin_listener.local_addr()?;
         let grace = Duration::from_millis(config.shutdown_grace_ms);
+        let connection_limits = config.connections;
         let config = Arc::new(config);
 
         let (shutdown, _) = watch::channel(false);
@@ -144,6 +145,7 @@ impl Warden {
         tasks.push(tokio::spawn(crate::gateway::serve(
             listener,
             gateway,
+            connection_limits,
             async move {
                 let _ = stop.wait_for(|s| *s).await;
             },

@@ -11,6 +11,7 @@ const SOURCES: &[&str] = &[
     include_str!("distributed.rs"),
     include_str!("examples.rs"),
     include_str!("gateway.rs"),
+    include_str!("hardening.rs"),
     include_str!("limits.rs"),
     include_str!("public_errors.rs"),
     include_str!("registry_feed.rs"),

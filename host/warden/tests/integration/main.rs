@@ -12,6 +12,7 @@ mod components_used;
 mod distributed;
 mod examples;
 mod gateway;
+mod hardening;
 mod limits;
 mod public_errors;
 mod registry_feed;
