@@ -20,6 +20,10 @@ pub struct PoolConfig {
     pub max_inflight: usize,
     /// Epoch tick period, milliseconds: the granularity of CPU deadlines.
     pub epoch_tick_ms: u64,
+    /// Memory the admitted requests' caps may add up to, MiB; beyond it
+    /// requests are shed with 503. Default (0): half of the machine's
+    /// memory.
+    pub memory_budget_mb: u64,
     /// Longest a component may take to compile, milliseconds; a slower one
     /// (a compile bomb) is refused with `compile_timeout`.
     pub compile_timeout_ms: u64,
@@ -34,6 +38,7 @@ impl Default for PoolConfig {
             max_inflight: 900,
             epoch_tick_ms: 1,
             compile_timeout_ms: 20_000,
+            memory_budget_mb: 0,
         }
     }
 }

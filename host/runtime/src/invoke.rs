@@ -32,6 +32,10 @@ pub enum InvokeError {
     /// The guest tried to grow memory past its cap.
     #[error("{0}")]
     Memory(#[from] MemoryLimitExceeded),
+    /// The guest holds as many host-side resources as its memory cap
+    /// allows (fields, bodies, streams live in the host's memory).
+    #[error("guest exceeded its host-side resources: {0}")]
+    HostMemory(String),
     /// Every instance slot of the node is in use.
     #[error("no free instance slot on this node")]
     PoolExhausted,
@@ -58,7 +62,7 @@ impl InvokeError {
         match self {
             Self::CpuBudget(_) => "the function used up its CPU budget",
             Self::Timeout(_) => "the function did not answer in time",
-            Self::Memory(_) => "the function ran out of memory",
+            Self::Memory(_) | Self::HostMemory(_) => "the function ran out of memory",
             Self::PoolExhausted => "the node has no free capacity; retry shortly",
             Self::Trap(_) => "the function failed",
             Self::NoResponse => "the function returned without a response",
@@ -72,7 +76,7 @@ impl InvokeError {
         match self {
             Self::CpuBudget(_) => (504, "cpu_budget_exceeded"),
             Self::Timeout(_) => (504, "deadline_exceeded"),
-            Self::Memory(_) => (500, "memory_limit_exceeded"),
+            Self::Memory(_) | Self::HostMemory(_) => (500, "memory_limit_exceeded"),
             Self::PoolExhausted => (503, "capacity_exhausted"),
             Self::Trap(_) => (500, "guest_trapped"),
             Self::NoResponse => (502, "guest_no_response"),
@@ -90,6 +94,12 @@ impl InvokeError {
             Ok(e) => return Self::Memory(e),
             Err(err) => err,
         };
+        if matches!(
+            err.downcast_ref::<wasmtime::component::ResourceTableError>(),
+            Some(wasmtime::component::ResourceTableError::Full)
+        ) {
+            return Self::HostMemory(format!("{err:#}"));
+        }
         if err
             .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
             .is_some()

@@ -35,6 +35,11 @@ impl MemoryLimiter {
     pub fn new(limit: usize) -> Self {
         Self { limit }
     }
+
+    /// The cap, bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
 }
 
 /// Table elements any one table may hold; generous for real programs,

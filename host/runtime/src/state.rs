@@ -36,6 +36,21 @@ pub struct RequestState {
     pub(crate) cache_leases: HeldLeases,
 }
 
+/// Bytes one `get-random-bytes` call may ask for (wasmtime allows 64 MiB).
+pub const MAX_RANDOM_BYTES_PER_CALL: u64 = 1 << 20;
+
+/// Bytes one wasi:http `fields` resource may hold.
+pub const FIELD_SIZE_LIMIT: usize = 32 << 10;
+
+/// Host-side resources (fields, bodies, streams, capability results) live
+/// in the host's memory, not the guest's: their number is capped so that
+/// `resources x FIELD_SIZE_LIMIT` stays within the guest's own memory cap
+/// (with a floor for small caps), and a guest over it gets the memory
+/// error. One request at 128 MiB may hold 4,096 of them.
+pub fn max_resources(memory_bytes: usize) -> usize {
+    (memory_bytes / FIELD_SIZE_LIMIT).max(256)
+}
+
 /// Who a request runs for and what it may use.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
@@ -58,11 +73,18 @@ impl RequestState {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
+            // A host call does work proportional to what the guest asks:
+            // bound what one call may ask.
+            .max_random_size(MAX_RANDOM_BYTES_PER_CALL)
             .build();
+        let mut http = WasiHttpCtx::new();
+        http.set_field_size_limit(FIELD_SIZE_LIMIT);
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(max_resources(limiter.limit()));
         Self {
             wasi,
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
+            http,
+            table,
             hooks: DenyOutbound,
             limiter,
             cpu,

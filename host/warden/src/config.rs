@@ -303,6 +303,15 @@ impl HostConfig {
         }
     }
 
+    /// The node's memory budget for admitted requests, MiB: as configured,
+    /// or half of the machine's memory.
+    pub fn memory_budget_mb(&self) -> u64 {
+        if self.pool.memory_budget_mb > 0 {
+            return self.pool.memory_budget_mb;
+        }
+        machine_memory_mb().map_or(4096, |total| (total / 2).max(256))
+    }
+
     /// The registry's route caps.
     pub fn route_caps(&self) -> RouteCaps {
         RouteCaps {
@@ -315,6 +324,14 @@ impl HostConfig {
     pub fn tier(&self, name: Option<&str>) -> Option<&Tier> {
         self.tiers.get(name.unwrap_or(DEFAULT_TIER))
     }
+}
+
+/// `MemTotal` of /proc/meminfo, MiB.
+fn machine_memory_mb() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }
 
 #[cfg(test)]

@@ -42,6 +42,9 @@ pub enum GatewayError {
     /// The node is at its concurrency bound.
     #[error("the node is at capacity; retry shortly")]
     Overloaded,
+    /// The memory caps of the requests in flight fill the node's budget.
+    #[error("the node's memory budget is in use; retry shortly")]
+    MemoryBudget,
     /// The tenant is at its tier's concurrency bound.
     #[error("too many requests in flight for this tenant; retry shortly")]
     TenantOverloaded,
@@ -69,6 +72,7 @@ impl GatewayError {
             Self::InvalidHost => (StatusCode::BAD_REQUEST, "invalid_host"),
             Self::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::MemoryBudget => (StatusCode::SERVICE_UNAVAILABLE, "memory_budget_exhausted"),
             Self::TenantOverloaded => (StatusCode::SERVICE_UNAVAILABLE, "tenant_overloaded"),
             Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::LimiterUnavailable => {

@@ -135,6 +135,7 @@ impl Gateway {
         metrics: Arc<Metrics>,
         routes: Routes,
         max_inflight: usize,
+        memory_budget_mb: u64,
         guest_log_bytes: usize,
         access_log: AccessLog,
         debug_token: String,
@@ -144,7 +145,7 @@ impl Gateway {
             caps,
             routes,
             auth: Arc::new(Anonymous),
-            admission: Admission::new(max_inflight, metrics.clone()),
+            admission: Admission::new(max_inflight, memory_budget_mb, metrics.clone()),
             unrouted: metrics.route("", ""),
             guest_log_bytes,
             access_log: Arc::new(access_log),
@@ -251,7 +252,7 @@ impl Gateway {
         body_cap::check_declared(req.headers(), cap).map_err(Refused::at(&matched, &no_rate))?;
         let admitted = self
             .admission
-            .admit(&target.policy)
+            .admit(&target.policy, target.limits.memory_bytes)
             .map_err(Refused::at(&matched, &no_rate))?;
         let mut rate = RateHeaders::default();
         let checked = target

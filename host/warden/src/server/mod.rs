@@ -83,6 +83,7 @@ impl Warden {
             metrics.clone(),
             routes.clone(),
             config.pool.max_inflight,
+            config.memory_budget_mb(),
             config.guest_log_bytes,
             access_log,
             admin_token.clone(),

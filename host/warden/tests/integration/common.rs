@@ -61,6 +61,9 @@ pub fn config(data_dir: PathBuf) -> HostConfig {
     };
     config.pool.instances = 64;
     config.pool.max_inflight = 48;
+    // Admission by memory caps is tested on its own (hardening.rs); the
+    // other tests run up to 100 requests at the default 128 MiB cap.
+    config.pool.memory_budget_mb = 64 << 10;
     config
 }
 

@@ -189,7 +189,8 @@ async fn connections_that_send_nothing_are_closed_and_capped_per_client() {
     })
     .await
     .expect("raw sockets");
-    // Real clients are served throughout.
+    // Once the held connections are gone, their places come back.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let r = node.get("nobody.localhost", "/").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     node.shutdown().await;
@@ -326,5 +327,51 @@ async fn admin_rejections_are_json_too() {
     let text = String::from_utf8_lossy(&raw);
     assert_eq!(status_of(&raw), 413, "{text}");
     assert!(text.contains("\"body_too_large\""), "{text}");
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_side_resources_count_against_the_guests_memory() {
+    let node = TestNode::start().await;
+    node.deploy_with_limits(
+        "evil",
+        "fields",
+        &["/fields"],
+        &component(guests::FIELDS_BOMB),
+        serde_json::json!({ "memory_mb": 16 }),
+    )
+    .await;
+    let r = node.get("evil.localhost", "/fields").await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.text());
+    assert_eq!(r.error_code(), "memory_limit_exceeded");
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admission_keeps_the_memory_caps_in_flight_under_the_node_budget() {
+    let node = TestNode::start_with(|c| c.pool.memory_budget_mb = 200).await;
+    node.deploy_with_limits(
+        "acme",
+        "sleepy",
+        &["/sleep"],
+        &component(guests::SLEEPY),
+        serde_json::json!({ "memory_mb": 128 }),
+    )
+    .await;
+    let (first, second) = tokio::join!(node.get("acme.localhost", "/sleep?ms=1500"), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        node.get("acme.localhost", "/sleep?ms=1").await
+    });
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    assert_eq!(
+        second.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        second.text()
+    );
+    assert_eq!(second.error_code(), "memory_budget_exhausted");
+    assert!(second.headers.contains_key("retry-after"));
+    let after = node.get("acme.localhost", "/sleep?ms=1").await;
+    assert_eq!(after.status, StatusCode::OK, "the budget comes back");
     node.shutdown().await;
 }
