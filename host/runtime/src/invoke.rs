@@ -14,8 +14,12 @@ use super::state::{RequestContext, RequestState, describe_error_code};
 use crate::config::EffectiveLimits;
 use bytes::Bytes;
 use http_body::Body;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use wasmtime::{Engine, Store, UpdateDeadline};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use wasmtime::{CallHook, Engine, Store, UpdateDeadline};
 use wasmtime_wasi_http::WasiHttpView as _;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -136,6 +140,24 @@ where
     );
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
+    // Host calls are charged to the guest's CPU unless they suspended: the
+    // task counts its polls, and a call that began and ended in one poll
+    // computed rather than waited.
+    let polls = Arc::new(AtomicU64::new(0));
+    let hook_polls = polls.clone();
+    store.call_hook(move |mut ctx, hook| {
+        let poll = hook_polls.load(Ordering::Relaxed);
+        match hook {
+            CallHook::CallingHost => ctx.data_mut().cpu.enter_host(poll),
+            CallHook::ReturningFromHost => ctx
+                .data_mut()
+                .cpu
+                .leave_host(poll)
+                .map_err(wasmtime::Error::new)?,
+            CallHook::CallingWasm | CallHook::ReturningFromWasm => {}
+        }
+        Ok(())
+    });
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|mut ctx| match ctx.data_mut().cpu.charge() {
         // Yield every tick so a busy guest cannot hold a runtime thread
@@ -168,6 +190,7 @@ where
                 .call_handle(&mut store, req, out)
                 .await
         };
+        let run = CountPolls::new(run, polls);
         let result = match tokio::time::timeout(timeout, run).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(InvokeError::classify(e)),
@@ -189,5 +212,30 @@ where
             Ok(Err(e)) => Err(e),
             Err(join) => Err(InvokeError::Host(format!("guest task failed: {join}"))),
         },
+    }
+}
+
+/// Counts how often the guest's future is polled, so the CPU meter can tell
+/// a host call that computed (one poll) from one that waited (several).
+struct CountPolls<F> {
+    inner: Pin<Box<F>>,
+    polls: Arc<AtomicU64>,
+}
+
+impl<F: Future> CountPolls<F> {
+    fn new(inner: F, polls: Arc<AtomicU64>) -> Self {
+        Self {
+            inner: Box::pin(inner),
+            polls,
+        }
+    }
+}
+
+impl<F: Future> Future for CountPolls<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.polls.fetch_add(1, Ordering::Relaxed);
+        self.inner.as_mut().poll(cx)
     }
 }

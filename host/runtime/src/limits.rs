@@ -72,10 +72,13 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
-/// Counts the epoch ticks during which the guest was executing wasm.
+/// Counts the guest's CPU: the epoch ticks during which it was executing
+/// wasm, plus the time its host calls computed for it.
 ///
 /// The deadline callback fires at most once per tick and only while wasm
-/// runs, so time the guest spends awaiting host I/O is not charged.
+/// runs. A host call is charged its wall time when it completed within one
+/// poll of the guest's task (it computed: random bytes, fields, hashing);
+/// a call that suspended (awaiting Redis, a timer) is I/O, not charged.
 #[derive(Debug, Clone, Copy)]
 pub struct CpuMeter {
     /// Ticks charged so far.
@@ -84,6 +87,11 @@ pub struct CpuMeter {
     pub budget_ticks: u64,
     /// The budget as configured, for the error message.
     pub budget_ms: u64,
+    tick_ns: u64,
+    /// Host time charged but not yet a whole tick, nanoseconds.
+    host_ns: u64,
+    /// When the current host call started, and in which poll.
+    in_host: Option<(std::time::Instant, u64)>,
 }
 
 impl CpuMeter {
@@ -93,6 +101,37 @@ impl CpuMeter {
             used_ticks: 0,
             budget_ticks: budget_ms.div_ceil(tick_ms.max(1)).max(1),
             budget_ms,
+            tick_ns: tick_ms.max(1).saturating_mul(1_000_000),
+            host_ns: 0,
+            in_host: None,
+        }
+    }
+
+    /// The guest calls the host during poll number `poll` of its task.
+    pub fn enter_host(&mut self, poll: u64) {
+        self.in_host = Some((std::time::Instant::now(), poll));
+    }
+
+    /// The host call returns during poll `poll`: charged if it did not
+    /// suspend in between; errs once the budget is spent.
+    pub fn leave_host(&mut self, poll: u64) -> Result<(), CpuBudgetExceeded> {
+        let Some((started, entered)) = self.in_host.take() else {
+            return Ok(());
+        };
+        if entered != poll {
+            return Ok(());
+        }
+        let spent = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.host_ns = self.host_ns.saturating_add(spent);
+        let ticks = self.host_ns / self.tick_ns;
+        self.host_ns %= self.tick_ns;
+        self.used_ticks = self.used_ticks.saturating_add(ticks);
+        if self.used_ticks > self.budget_ticks {
+            Err(CpuBudgetExceeded {
+                budget_ms: self.budget_ms,
+            })
+        } else {
+            Ok(())
         }
     }
 
@@ -120,6 +159,23 @@ mod tests {
         assert!(m.charge().is_ok());
         assert!(m.charge().is_ok());
         assert!(m.charge().is_err());
+    }
+
+    #[test]
+    fn host_calls_are_charged_unless_they_suspended() {
+        let mut m = CpuMeter::new(5, 1);
+        m.enter_host(1);
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        m.leave_host(1).expect("3 of 5 ms");
+        assert!(m.used_ticks >= 3, "{m:?}");
+        let used = m.used_ticks;
+        m.enter_host(2);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        m.leave_host(3).expect("suspended: not charged");
+        assert_eq!(m.used_ticks, used);
+        m.enter_host(4);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(m.leave_host(4).is_err(), "over the budget");
     }
 
     #[test]

@@ -9,6 +9,12 @@
 //! Each step takes what it needs and returns what it produced (or the
 //! error that answers the request); [`Gateway::handle`] only wires them
 //! together and turns the outcome into the response and its accounting.
+//!
+//! Steps rather than tower layers (DESIGN.md says "layers"): every step
+//! after routing needs the route target, and tower layers would pass it in
+//! request extensions, a typed bag again; as functions, what each step
+//! depends on is in its signature and each is unit-tested alone. A step
+//! that must wrap the exchange (a timeout, a span) can still be a layer.
 //! The response streams back as the guest writes it; when its last byte is
 //! sent (or the client hangs up) one JSON log line and the RED metrics are
 //! recorded.

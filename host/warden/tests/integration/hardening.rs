@@ -375,3 +375,43 @@ async fn admission_keeps_the_memory_caps_in_flight_under_the_node_budget() {
     assert_eq!(after.status, StatusCode::OK, "the budget comes back");
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guests_burning_cpu_in_host_calls_hit_their_cpu_budget_while_a_neighbour_is_served() {
+    let node = TestNode::start().await;
+    node.deploy("good", "hello", &["/hello"], &component(guests::WASI_HELLO))
+        .await;
+    node.deploy_with_limits(
+        "evil",
+        "random",
+        &["/random"],
+        &component(guests::RANDOM_LOOP),
+        serde_json::json!({ "cpu_ms": 300, "timeout_ms": 20000 }),
+    )
+    .await;
+    let neighbour = async {
+        let mut served = 0;
+        for _ in 0..20 {
+            let r = node.get("good.localhost", "/hello").await;
+            assert_eq!(r.status, StatusCode::OK, "the neighbour is served");
+            served += 1;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        served
+    };
+    let (a, b, served) = tokio::join!(
+        node.get("evil.localhost", "/random"),
+        node.get("evil.localhost", "/random"),
+        neighbour
+    );
+    for r in [&a, &b] {
+        assert_eq!(r.error_code(), "cpu_budget_exceeded", "{}", r.text());
+    }
+    assert_eq!(served, 20);
+    // Asking more than a call may is a trap, not host work.
+    let huge = node
+        .get("evil.localhost", &format!("/random?len={}", 64u64 << 20))
+        .await;
+    assert_eq!(huge.error_code(), "guest_trapped", "{}", huge.text());
+    node.shutdown().await;
+}
