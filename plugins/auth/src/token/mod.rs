@@ -5,6 +5,8 @@
 
 pub(crate) mod b64;
 pub(crate) mod claims;
+
+pub use claims::{Claims, TimeRules};
 mod json;
 
 use serde_json::{Map, Value};
