@@ -51,14 +51,22 @@ impl Default for VerifierSettings {
 struct TenantState {
     config: TenantAuthConfig,
     realm: Arc<str>,
-    issuers: Vec<Arc<IssuerKeys>>,
-    refreshers: Vec<tokio::task::JoinHandle<()>>,
+    issuers: Vec<Arc<Issuer>>,
     generation: u64,
 }
 
-impl Drop for TenantState {
+/// An issuer's cached keys and their refresher, shared by successive
+/// settings of a tenant while the issuer's config is unchanged (so a reload
+/// during an issuer outage keeps its stale keys); the refresher stops when
+/// the last settings using it are gone.
+struct Issuer {
+    keys: Arc<IssuerKeys>,
+    refresher: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Issuer {
     fn drop(&mut self) {
-        for task in &self.refreshers {
+        if let Some(task) = &self.refresher {
             task.abort();
         }
     }
@@ -106,28 +114,39 @@ impl Verifier {
     }
 
     /// Installs (or replaces) a tenant's settings. Starts the background
-    /// JWKS refresh of its issuers (when called inside a Tokio runtime);
-    /// the previous settings' refreshers stop, and tokens cached under them
-    /// are verified again.
+    /// JWKS refresh of new issuers (when called inside a Tokio runtime);
+    /// an issuer whose config is unchanged keeps its cached keys and
+    /// refresher, removed issuers' refreshers stop, and tokens cached as
+    /// verified under the previous settings are verified again.
     pub fn set_tenant(&self, tenant: &Tenant, config: TenantAuthConfig) -> Result<(), ConfigError> {
         let uris = config.validate()?;
+        let previous = self.tenants.load().get(tenant).cloned();
         let issuers: Vec<_> = config
             .issuers
             .iter()
             .zip(uris)
             .map(|(issuer, uri)| {
-                IssuerKeys::new(
+                let unchanged = previous
+                    .iter()
+                    .flat_map(|state| state.issuers.iter())
+                    .find(|old| old.keys.config == *issuer);
+                if let Some(old) = unchanged {
+                    return old.clone();
+                }
+                let keys = IssuerKeys::new(
                     issuer.clone(),
                     uri,
                     self.fetcher.clone(),
                     self.jwks,
                     self.stats.clone(),
-                )
+                );
+                let refresher = spawn_refresher(&keys);
+                Arc::new(Issuer { keys, refresher })
             })
             .collect();
+        drop(previous);
         let state = Arc::new(TenantState {
             realm: realm_of(tenant, &config),
-            refreshers: issuers.iter().filter_map(spawn_refresher).collect(),
             issuers,
             config,
             generation: self.generation.fetch_add(1, Ordering::Relaxed) + 1,
@@ -207,7 +226,6 @@ impl Verifier {
             realm: realm_of(tenant, &config),
             config,
             issuers: Vec::new(),
-            refreshers: Vec::new(),
             generation: 0,
         })
     }
@@ -300,9 +318,9 @@ impl Verifier {
             let i = state
                 .issuers
                 .iter()
-                .position(|i| i.config.issuer == claims.issuer)
+                .position(|i| i.keys.config.issuer == claims.issuer)
                 .ok_or(invalid(Reason::UnknownIssuer))?;
-            (Source::Issuer(i), &state.issuers[i].config.audiences)
+            (Source::Issuer(i), &state.issuers[i].keys.config.audiences)
         };
         let key = self.key(state, tenant, source, &parsed.kid, now).await?;
         if key.alg != parsed.alg {
@@ -352,7 +370,7 @@ impl Verifier {
                     .issuers
                     .get(i)
                     .ok_or(Denial::InvalidToken(Reason::UnknownIssuer))?;
-                issuer.key(kid).await.map_err(|reason| match reason {
+                issuer.keys.key(kid).await.map_err(|reason| match reason {
                     Reason::JwksUnavailable => Denial::Unavailable(reason),
                     reason => Denial::InvalidToken(reason),
                 })
@@ -375,7 +393,7 @@ impl Verifier {
             Source::Issuer(i) => state
                 .issuers
                 .get(i)
-                .and_then(|issuer| issuer.cached(&hit.kid))
+                .and_then(|issuer| issuer.keys.cached(&hit.kid))
                 .is_some_and(|k| k.alg == hit.alg),
         }
     }

@@ -293,3 +293,26 @@ async fn the_tenants_own_jwks_is_a_valid_rfc_7517_document_for_other_verifiers()
         serde_json::from_str(&env.node.keys.jwks(&env.acme, NOW).await.unwrap()).unwrap();
     assert_eq!(doc["keys"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_reload_during_an_outage_keeps_the_stale_keys_of_unchanged_issuers() {
+    let idp = Idp::new().await;
+    let server = JwksServer::start(idp.jwks().await).await;
+    let v = verifier(settings());
+    v.set_tenant(&tenant("acme"), trusting(&server.url))
+        .unwrap();
+    wait_for("the background fetch", || server.hits() == 1).await;
+    let url = server.url.clone();
+    server.stop().await;
+    // The host reloads the tenant (a deploy) while the IdP is down.
+    let mut reloaded = trusting(&url);
+    reloaded.max_token_lifetime_s = 600;
+    v.set_tenant(&tenant("acme"), reloaded).unwrap();
+    verify(&v, &idp.token("gina").await).await.unwrap();
+    // A changed issuer starts afresh (and cannot fetch now).
+    let mut changed = trusting(&url);
+    changed.issuers[0].audiences.push("more".into());
+    v.set_tenant(&tenant("acme"), changed).unwrap();
+    let error = verify(&v, &idp.token("hank").await).await.unwrap_err();
+    assert_eq!(error.reason(), Reason::JwksUnavailable);
+}
