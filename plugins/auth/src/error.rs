@@ -111,7 +111,7 @@ impl AuthError {
 /// must never be broken by them.
 fn quote_safe(text: &str) -> String {
     text.chars()
-        .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\' || *c == ' ')
+        .filter(|c| (c.is_ascii_graphic() && *c != '"' && *c != '\\') || *c == ' ')
         .collect()
 }
 

@@ -197,3 +197,10 @@ pub fn hs_token_raw(header: &str, payload: &str, secret: &[u8]) -> String {
 pub fn hs_token(header: &Value, payload: &Value) -> String {
     hs_token_raw(&header.to_string(), &payload.to_string(), HS_SECRET)
 }
+
+pub fn b64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .unwrap()
+}
