@@ -1,6 +1,6 @@
 //! What every store backend promises, run against each (`<case>::<backend>`):
-//! key stores (memory; kv over memory and over a real redis-server) and
-//! replay stores (memory; Redis; kv over memory and Redis).
+//! key stores (memory; kv over memory, redb and a real redis-server) and
+//! replay stores (memory; Redis; kv over memory, redb and Redis).
 
 use std::sync::Arc;
 
@@ -22,6 +22,17 @@ pub async fn redis_kv(server: &RedisServer) -> Arc<dyn KvStore> {
     .unwrap()
 }
 
+/// A redb-backed kv store in a temp dir (kept alive by the returned guard).
+pub async fn redb_kv() -> (Arc<dyn KvStore>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let kv = warden_plugin_kv::build(&KvConfig::Redb(warden_plugin_kv::RedbConfig::in_dir(
+        dir.path(),
+    )))
+    .await
+    .unwrap();
+    (kv, dir)
+}
+
 pub async fn redis_handle(server: &RedisServer) -> RedisHandle {
     RedisHandle::connect(&RedisSettings::new(server.url().into(), 500))
         .await
@@ -41,6 +52,12 @@ macro_rules! key_store_contract {
             #[tokio::test]
             async fn kv_memory() {
                 super::$case(&KvKeyStore::new(Arc::new(MemoryKv::new(1 << 20)))).await;
+            }
+
+            #[tokio::test]
+            async fn kv_redb() {
+                let (kv, _dir) = redb_kv().await;
+                super::$case(&KvKeyStore::new(kv)).await;
             }
 
             #[tokio::test]
@@ -71,6 +88,12 @@ macro_rules! replay_contract {
             #[tokio::test]
             async fn kv_memory() {
                 super::$case(&KvReplayStore::new(Arc::new(MemoryKv::new(1 << 20)))).await;
+            }
+
+            #[tokio::test]
+            async fn kv_redb() {
+                let (kv, _dir) = redb_kv().await;
+                super::$case(&KvReplayStore::new(kv)).await;
             }
 
             #[tokio::test]

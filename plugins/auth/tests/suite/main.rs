@@ -7,6 +7,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod build;
 mod contract;
 mod fixtures;
 mod hostile;
