@@ -1,0 +1,76 @@
+//! The host's way in: `build(config, kv)` from TOML, end to end.
+
+use std::sync::Arc;
+
+use warden_plugin_auth::{
+    BuildError, Config, KEK_FILE, Kek, KekSource, KeyError, RoutePolicy, build,
+};
+use warden_plugin_kv::KvStore;
+
+use crate::contract::redb_kv;
+use crate::fixtures::*;
+
+#[tokio::test]
+async fn a_redb_node_from_toml_signs_verifies_and_survives_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let (kv, _kv_dir) = redb_kv().await;
+    let text = format!(
+        "kek = {{ type = \"file\", dir = {:?} }}\n[keys]\ntype = \"kv\"\n[replay]\ntype = \"kv\"\n",
+        data.path()
+    );
+    let config: Config = toml::from_str(&text).unwrap();
+    let acme = tenant("acme");
+    let token = {
+        let auth = build(&config, Some(kv.clone())).await.unwrap();
+        auth.verifier.set_tenant(&acme, acme_config()).unwrap();
+        auth.keys
+            .create(&acme, Default::default(), NOW - 10)
+            .await
+            .unwrap();
+        auth.keys.sign(&acme, &claims(), NOW).await.unwrap()
+    };
+    assert!(data.path().join(KEK_FILE).exists());
+    // A restarted node: same data dir (KEK), same kv.
+    let auth = build(&config, Some(kv.clone())).await.unwrap();
+    auth.verifier.set_tenant(&acme, acme_config()).unwrap();
+    let single = RoutePolicy {
+        single_use: true,
+        ..RoutePolicy::default()
+    };
+    let header = format!("Bearer {token}");
+    auth.verifier
+        .verify(&acme, Some(&header), &single, NOW)
+        .await
+        .unwrap();
+    let error = auth
+        .verifier
+        .verify(&acme, Some(&header), &single, NOW)
+        .await
+        .unwrap_err();
+    assert_eq!(error.reason(), warden_plugin_auth::Reason::Replayed);
+    assert!(kv.get(&acme, "__warden/auth/keys").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn kv_backends_without_a_kv_store_are_a_config_error() {
+    let config: Config =
+        toml::from_str("kek = { type = \"env\", var = \"X\" }\n[keys]\ntype = \"kv\"\n").unwrap();
+    assert!(matches!(
+        build(&config, None).await,
+        Err(BuildError::Config(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_missing_kek_variable_is_refused() {
+    let source = KekSource::Env {
+        var: "WARDEN_AUTH_TEST_KEK_THAT_IS_NEVER_SET".into(),
+    };
+    assert!(matches!(Kek::load(&source), Err(KeyError::Kek(_))));
+    let config = Config {
+        kek: source,
+        ..toml::from_str::<Config>("kek = { type = \"env\", var = \"X\" }").unwrap()
+    };
+    let kv: Option<Arc<dyn KvStore>> = None;
+    assert!(matches!(build(&config, kv).await, Err(BuildError::Kek(_))));
+}
