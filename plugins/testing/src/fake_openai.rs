@@ -352,6 +352,9 @@ fn stream(
             if let Some(Fault::DropMidStream { after_chunks }) = fault
                 && i == after_chunks
             {
+                // Let hyper flush what was sent: an aborted body drops
+                // its unwritten buffer with the connection.
+                tokio::time::sleep(chunk_delay.max(Duration::from_millis(50))).await;
                 tx.abort(std::io::Error::other("scripted mid-stream drop"));
                 return;
             }
