@@ -90,6 +90,9 @@ impl TenantPolicy {
         {
             problems.push(format!("unknown tier {tier}"));
         }
+        if self.cache_ttl_secs > warden_plugin_cache::MAX_TTL.as_secs() {
+            problems.push("cache_ttl_secs must be at most 30 days".to_string());
+        }
         for (alias, semantic) in &self.semantic_cache {
             if !(semantic.min_similarity > 0.0 && semantic.min_similarity <= 1.0) {
                 problems.push(format!(
@@ -192,4 +195,46 @@ pub fn pick_variant<'a>(
         point -= weight;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_is_checked_against_the_node_config() {
+        let config = Config::default();
+        assert_eq!(TenantPolicy::default().validate(&config), Ok(()));
+        let bad = TenantPolicy {
+            tier: Some("gold".into()),
+            cache_ttl_secs: 365 * 24 * 3600,
+            aliases: BTreeMap::from([("chat".into(), AliasConfig::new("nope", "m"))]),
+            semantic_cache: BTreeMap::from([(
+                "chat".into(),
+                SemanticConfig {
+                    min_similarity: 1.5,
+                    max_entries: 0,
+                },
+            )]),
+        };
+        let ConfigError(problems) = bad.validate(&config).unwrap_err();
+        assert_eq!(problems.len(), 5, "{problems:?}");
+    }
+
+    #[test]
+    fn variants_follow_their_weights_and_skip_zero_weights() {
+        let tenant = Tenant::new("t").unwrap();
+        let v = |name: &str, weight| VariantConfig {
+            name: name.into(),
+            provider: "p".into(),
+            model: "m".into(),
+            weight,
+        };
+        let variants = [v("never", 0), v("always", 3)];
+        for i in 0..100 {
+            let picked = pick_variant(&variants, &tenant, "a", &i.to_string()).unwrap();
+            assert_eq!(picked.name, "always");
+        }
+        assert!(pick_variant(&[v("x", 0)], &tenant, "a", "s").is_none());
+    }
 }

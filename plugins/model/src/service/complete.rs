@@ -107,6 +107,7 @@ impl ModelService {
                 embedding,
                 config.min_similarity,
             )
+            && similar != key
             && let Ok(Some(bytes)) = self.inner.cache.get(tenant, &similar).await
             && let Some(cached) = CachedCompletion::decode(&bytes)
         {
