@@ -9,11 +9,17 @@
 //! `WARDEN_REDIS_SERVER`. A missing binary fails the test loudly: CI installs
 //! it, and a silently skipped suite would hide regressions.
 //! The server already running on 6379 (if any) is never touched.
+//!
+//! With the `fake-openai` feature, [`fake_openai`] adds a fake
+//! OpenAI-compatible server (real HTTP and SSE on a free port, scripted
+//! faults), because a hosted model cannot run in tests.
 
 #![forbid(unsafe_code)]
 // Tests may unwrap: a panic is the failure report.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+#[cfg(feature = "fake-openai")]
+pub mod fake_openai;
 mod redis_server;
 
 pub use redis_server::{RedisOptions, RedisServer};
