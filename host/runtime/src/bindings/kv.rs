@@ -55,6 +55,20 @@ pub fn add_to_linker<T: Send + 'static>(
     wit::add_to_linker::<T, KvBinding>(linker, view)
 }
 
+/// Key prefix of state the platform keeps in a tenant's kv namespace (the
+/// auth plugin's sealed key set, replay ids): guests may neither read nor
+/// write it, so a function cannot delete or roll back its tenant's keys.
+pub const RESERVED_PREFIX: &str = "__warden/";
+
+fn check_guest_key(key: &str) -> Result<(), Error> {
+    if key.starts_with(RESERVED_PREFIX) {
+        return Err(Error::InvalidKey(format!(
+            "keys starting with {RESERVED_PREFIX:?} are reserved for the platform"
+        )));
+    }
+    Ok(())
+}
+
 fn to_wit(e: KvError) -> Error {
     match e {
         KvError::Key(e) => Error::InvalidKey(e.to_string()),
@@ -69,10 +83,16 @@ fn to_wit(e: KvError) -> Error {
 
 impl wit::Host for KvView<'_> {
     async fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+        if let Err(e) = check_guest_key(&key) {
+            return Ok(Err(e));
+        }
         Ok(self.ctx.store.get(self.tenant, &key).await.map_err(to_wit))
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
+        if let Err(e) = check_guest_key(&key) {
+            return Ok(Err(e));
+        }
         Ok(self
             .ctx
             .store
@@ -82,6 +102,9 @@ impl wit::Host for KvView<'_> {
     }
 
     async fn delete(&mut self, key: String) -> wasmtime::Result<Result<bool, Error>> {
+        if let Err(e) = check_guest_key(&key) {
+            return Ok(Err(e));
+        }
         Ok(self
             .ctx
             .store
@@ -96,6 +119,11 @@ impl wit::Host for KvView<'_> {
         cursor: Option<String>,
         limit: u32,
     ) -> wasmtime::Result<Result<Page, Error>> {
+        if prefix.starts_with(RESERVED_PREFIX) {
+            return Ok(Err(check_guest_key(&prefix)
+                .err()
+                .unwrap_or(Error::InvalidKey("reserved prefix".into()))));
+        }
         let cursor = match cursor.as_deref().map(str::parse::<Cursor>) {
             Some(Ok(c)) => Some(c),
             Some(Err(_)) => return Ok(Err(Error::InvalidCursor("malformed cursor".into()))),
@@ -107,7 +135,12 @@ impl wit::Host for KvView<'_> {
             .list(self.tenant, &prefix, cursor.as_ref(), limit)
             .await
             .map(|page| Page {
-                keys: page.keys,
+                // The platform's own keys are not the guest's to see.
+                keys: page
+                    .keys
+                    .into_iter()
+                    .filter(|k| !k.starts_with(RESERVED_PREFIX))
+                    .collect(),
                 cursor: page.next.map(|c| c.to_string()),
             })
             .map_err(to_wit))
@@ -119,6 +152,9 @@ impl wit::Host for KvView<'_> {
         expected: Option<Vec<u8>>,
         new: Vec<u8>,
     ) -> wasmtime::Result<Result<bool, Error>> {
+        if let Err(e) = check_guest_key(&key) {
+            return Ok(Err(e));
+        }
         Ok(self
             .ctx
             .store
@@ -129,6 +165,9 @@ impl wit::Host for KvView<'_> {
     }
 
     async fn increment(&mut self, key: String, delta: i64) -> wasmtime::Result<Result<i64, Error>> {
+        if let Err(e) = check_guest_key(&key) {
+            return Ok(Err(e));
+        }
         Ok(self
             .ctx
             .store

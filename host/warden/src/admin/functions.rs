@@ -58,12 +58,7 @@ pub(super) async fn put(
         .put_function(&tenant, &function, &spec.routes, spec.limits)
         .await?;
     node.settle().await;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(record)))
+    Ok((super::created_or_ok(created), Json(record)))
 }
 
 pub(super) async fn versions(

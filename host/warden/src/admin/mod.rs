@@ -97,6 +97,15 @@ impl AdminState {
     }
 }
 
+/// 201 for a write that created its record, 200 for one that replaced it.
+fn created_or_ok(created: bool) -> StatusCode {
+    if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
+}
+
 /// Largest component upload accepted.
 pub const MAX_UPLOAD_BYTES: usize = 64 << 20;
 

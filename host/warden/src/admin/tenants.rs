@@ -68,12 +68,7 @@ pub(super) async fn put(
         .put_tenant(&tenant, &hosts, tier.as_deref())
         .await?;
     node.settle().await;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(record)))
+    Ok((super::created_or_ok(created), Json(record)))
 }
 
 pub(super) async fn delete(

@@ -104,12 +104,14 @@ struct Refused {
 }
 
 impl Refused {
-    fn at(matched: &Matched, rate: &RateHeaders) -> impl FnOnce(GatewayError) -> Self {
-        let (matched, rate) = (matched.clone(), rate.clone());
-        move |error| Self {
+    /// A refusal once the route is known. Taking references and cloning
+    /// only here keeps the success path free of copies: call it inside the
+    /// `map_err` closure, never eagerly.
+    fn at(matched: &Matched, rate: &RateHeaders, error: GatewayError) -> Self {
+        Self {
             error,
-            matched: Some(matched),
-            rate,
+            matched: Some(matched.clone()),
+            rate: rate.clone(),
             ran: None,
         }
     }
@@ -255,11 +257,12 @@ impl Gateway {
         let target = matched.target.clone();
         let no_rate = RateHeaders::default();
         let cap = target.limits.max_body_bytes;
-        body_cap::check_declared(req.headers(), cap).map_err(Refused::at(&matched, &no_rate))?;
+        body_cap::check_declared(req.headers(), cap)
+            .map_err(|e| Refused::at(&matched, &no_rate, e))?;
         let admitted = self
             .admission
             .admit(&target.policy, target.limits.memory_bytes)
-            .map_err(Refused::at(&matched, &no_rate))?;
+            .map_err(|e| Refused::at(&matched, &no_rate, e))?;
         let mut rate = RateHeaders::default();
         let checked = target
             .policy
@@ -269,14 +272,14 @@ impl Gateway {
                 &mut rate,
             )
             .await;
-        checked.map_err(Refused::at(&matched, &rate))?;
+        checked.map_err(|e| Refused::at(&matched, &rate, e))?;
         let principal = self
             .auth
             .authenticate(&target, req.headers())
             .await
-            .map_err(Refused::at(&matched, &rate))?;
-        let selected =
-            version::select(&target, principal.as_ref()).map_err(Refused::at(&matched, &rate))?;
+            .map_err(|e| Refused::at(&matched, &rate, e))?;
+        let selected = version::select(&target, principal.as_ref())
+            .map_err(|e| Refused::at(&matched, &rate, e))?;
         route::mark(&mut req, &matched);
         let (req, body_over_cap) = body_cap::cap(req, cap);
         let log = GuestLog::new(self.guest_log_bytes);
@@ -290,9 +293,9 @@ impl Gateway {
             &log,
         )
         .await
-        .map_err(|e| Refused::at(&matched, &rate)(e).with_run(&selected, &log))?;
+        .map_err(|e| Refused::at(&matched, &rate, e).with_run(&selected, &log))?;
         if body_over_cap.load(std::sync::atomic::Ordering::Relaxed) {
-            let refused = Refused::at(&matched, &rate)(GatewayError::BodyTooLarge(cap));
+            let refused = Refused::at(&matched, &rate, GatewayError::BodyTooLarge(cap));
             return Err(refused.with_run(&selected, &log));
         }
         Ok(Served {

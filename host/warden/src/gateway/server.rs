@@ -205,15 +205,18 @@ impl Drop for Slot {
     }
 }
 
-/// What a connection did lately: bytes moved, requests started and still
-/// waiting for their answer.
+/// What a connection did lately: how often bytes moved, requests started
+/// and still waiting for their answer. The I/O path only bumps a counter
+/// (no clock read per syscall); the watchdog notices when it stops moving.
 #[derive(Debug)]
 struct Activity {
     opened: Instant,
-    /// Milliseconds since `opened` of the last byte either way.
-    last_io_ms: AtomicU64,
+    ios: AtomicU64,
     requests: AtomicU64,
     pending: AtomicUsize,
+    /// The watchdog's view: the counter it last saw, and since when
+    /// (milliseconds after `opened`).
+    seen: Mutex<(u64, u64)>,
 }
 
 /// A request waiting for its answer; dropping it marks it answered.
@@ -230,9 +233,10 @@ impl Activity {
     fn new() -> Self {
         Self {
             opened: Instant::now(),
-            last_io_ms: AtomicU64::new(0),
+            ios: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             pending: AtomicUsize::new(0),
+            seen: Mutex::new((0, 0)),
         }
     }
 
@@ -241,7 +245,20 @@ impl Activity {
     }
 
     fn touch(&self) {
-        self.last_io_ms.store(self.elapsed_ms(), Ordering::Relaxed);
+        self.ios.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Milliseconds since the I/O counter last moved, as far as the
+    /// watchdog has seen.
+    fn quiet_ms(&self, now: u64) -> u64 {
+        let ios = self.ios.load(Ordering::Relaxed);
+        let Ok(mut seen) = self.seen.lock() else {
+            return 0;
+        };
+        if seen.0 != ios {
+            *seen = (ios, now);
+        }
+        now.saturating_sub(seen.1)
     }
 
     fn request_started(self: &Arc<Self>) -> Pending {
@@ -257,7 +274,7 @@ impl Activity {
         if self.requests.load(Ordering::Relaxed) == 0 {
             return u128::from(now) >= first.as_millis();
         }
-        let quiet = now.saturating_sub(self.last_io_ms.load(Ordering::Relaxed));
+        let quiet = self.quiet_ms(now);
         self.pending.load(Ordering::Relaxed) == 0 && u128::from(quiet) >= idle.as_millis()
     }
 }

@@ -257,3 +257,22 @@ async fn guests_rate_limit_their_own_keys() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_platforms_kv_prefix_is_not_the_guests() {
+    let node = TestNode::start().await;
+    node.deploy("acme", "probe", &["/kv"], &component(guests::KV_PROBE))
+        .await;
+    let h = "acme.localhost";
+    let put = node
+        .call(Method::PUT, h, "/kv?key=__warden/auth/keys", "forged")
+        .await;
+    assert_eq!(put.status, StatusCode::BAD_REQUEST, "{}", put.text());
+    let get = node.get(h, "/kv?key=__warden/auth/keys").await;
+    assert_eq!(get.status, StatusCode::BAD_REQUEST, "{}", get.text());
+    let list = node.get(h, "/kv/list?prefix=__warden/").await;
+    assert_eq!(list.status, StatusCode::BAD_REQUEST, "{}", list.text());
+    let own = node.call(Method::PUT, h, "/kv?key=warden-ok", "v").await;
+    assert!(own.status.is_success(), "{}", own.text());
+    node.shutdown().await;
+}

@@ -226,6 +226,25 @@ async fn routes_that_the_router_treats_as_one_conflict_and_route_counts_are_capp
     node.shutdown().await;
 }
 
+/// Tenant `acme` with a function `f` at `/f` and nothing uploaded yet.
+async fn function_without_versions(node: &TestNode) -> warden::api::AdminClient {
+    let api = node.api();
+    api.put_tenant("acme", &warden::api::PutTenant::default())
+        .await
+        .expect("tenant");
+    api.put_function(
+        "acme",
+        "f",
+        &warden::api::PutFunction {
+            routes: vec!["/f".into()],
+            limits: Default::default(),
+        },
+    )
+    .await
+    .expect("function");
+    api
+}
+
 fn artifacts_in(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir.join("artifacts"))
         .map(|entries| {
@@ -240,20 +259,7 @@ fn artifacts_in(dir: &std::path::Path) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_uploads_leave_no_compiled_artifact() {
     let node = TestNode::start().await;
-    let api = node.api();
-    api.put_tenant("acme", &warden::api::PutTenant::default())
-        .await
-        .expect("tenant");
-    api.put_function(
-        "acme",
-        "f",
-        &warden::api::PutFunction {
-            routes: vec!["/f".into()],
-            limits: Default::default(),
-        },
-    )
-    .await
-    .expect("function");
+    let api = function_without_versions(&node).await;
     for _ in 0..3 {
         let refused = api
             .upload("acme", "f", Bytes::from(component(guests::OTHER_WORLD)))
@@ -268,20 +274,7 @@ async fn refused_uploads_leave_no_compiled_artifact() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_component_over_the_compile_time_cap_is_refused_and_not_cached() {
     let node = TestNode::start_with(|c| c.pool.compile_timeout_ms = 1).await;
-    let api = node.api();
-    api.put_tenant("acme", &warden::api::PutTenant::default())
-        .await
-        .expect("tenant");
-    api.put_function(
-        "acme",
-        "f",
-        &warden::api::PutFunction {
-            routes: vec!["/f".into()],
-            limits: Default::default(),
-        },
-    )
-    .await
-    .expect("function");
+    let api = function_without_versions(&node).await;
     let refused = api
         .upload("acme", "f", Bytes::from(component(guests::TODO_API)))
         .await
