@@ -53,23 +53,24 @@ impl ArtifactCache {
     }
 
     /// Loads the compiled form of `digest`, compiling `bytes()` only when no
-    /// usable artifact exists. A fresh compilation is cached only once
-    /// `accept` passed it and the caller has not `abandoned` it (a compile
-    /// that ran past its cap), so a refused component leaves no artifact.
-    /// Blocking: call from a blocking thread.
-    pub fn load_or_compile(
+    /// usable artifact exists, and returns what `accept` makes of it (it
+    /// runs once, on a loaded or a fresh component). A fresh compilation is
+    /// cached only once `accept` passed it and the caller has not
+    /// `abandoned` it (a compile that ran past its cap), so a refused
+    /// component leaves no artifact. Blocking: call from a blocking thread.
+    pub fn load_or_compile<P>(
         &self,
         digest: &str,
         bytes: impl FnOnce() -> anyhow::Result<Vec<u8>>,
-        accept: impl FnOnce(&Component) -> anyhow::Result<()>,
+        accept: impl FnOnce(&Component) -> anyhow::Result<P>,
         abandoned: &AtomicBool,
-    ) -> anyhow::Result<Component> {
+    ) -> anyhow::Result<P> {
         let path = self.path(digest);
         if path.exists() {
             match deserialize(&self.engine, &path) {
                 Ok(component) => {
                     self.cache_hits.fetch_add(1, Ordering::Relaxed);
-                    return Ok(component);
+                    return accept(&component);
                 }
                 Err(e) => {
                     tracing::warn!(digest, error = %e, "discarding unusable compiled artifact");
@@ -80,7 +81,7 @@ impl ArtifactCache {
         let bytes = bytes()?;
         let component = Component::new(&self.engine, &bytes).map_err(anyhow::Error::from)?;
         self.compilations.fetch_add(1, Ordering::Relaxed);
-        accept(&component)?;
+        let accepted = accept(&component)?;
         if abandoned.load(Ordering::Acquire) {
             anyhow::bail!("the compilation ran past its time cap");
         }
@@ -89,7 +90,7 @@ impl ArtifactCache {
             // The component still serves from memory; the next start compiles again.
             tracing::warn!(digest, error = %e, "could not cache compiled artifact");
         }
-        Ok(component)
+        Ok(accepted)
     }
 }
 

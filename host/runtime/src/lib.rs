@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::OnceCell;
 use wasmtime::Engine;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::Linker;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
@@ -225,32 +225,29 @@ impl Runtime {
         abandoned: &AtomicBool,
     ) -> Result<Arc<Prepared>, PrepareError> {
         let refusal = std::cell::RefCell::new(None);
+        let refuse = |e: ValidationError| {
+            *refusal.borrow_mut() = Some(e.clone());
+            anyhow::Error::from(e)
+        };
         let invalid = |e: &dyn std::fmt::Display| ValidationError::Invalid(format!("{e:#}"));
-        let component: Component = self
+        let pre = self
             .artifacts
             .load_or_compile(
                 digest,
                 || {
                     let bytes = bytes()?;
-                    if let Err(e) = check_encoding(&bytes) {
-                        *refusal.borrow_mut() = Some(e.clone());
-                        return Err(e.into());
-                    }
+                    check_encoding(&bytes).map_err(refuse)?;
                     Ok(bytes)
                 },
-                // Checked before the artifact is cached: a refused upload
-                // leaves nothing on disk.
+                // Checked before a fresh artifact is cached, so a refused
+                // upload leaves nothing on disk; and on a loaded one.
                 |component| {
-                    if let Err(e) = validate::check_world(&self.engine, component) {
-                        *refusal.borrow_mut() = Some(e.clone());
-                        return Err(e.into());
-                    }
-                    if let Err(e) = self.linker.instantiate_pre(component) {
-                        let e = invalid(&e);
-                        *refusal.borrow_mut() = Some(e.clone());
-                        return Err(e.into());
-                    }
-                    Ok(())
+                    validate::check_world(&self.engine, component).map_err(refuse)?;
+                    let instance_pre = self
+                        .linker
+                        .instantiate_pre(component)
+                        .map_err(|e| refuse(invalid(&e)))?;
+                    ProxyPre::new(instance_pre).map_err(|e| refuse(invalid(&e)))
                 },
                 abandoned,
             )
@@ -261,12 +258,6 @@ impl Runtime {
                 }
                 None => PrepareError::Invalid(invalid(&e)),
             })?;
-        validate::check_world(&self.engine, &component)?;
-        let instance_pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| PrepareError::Invalid(invalid(&e)))?;
-        let pre = ProxyPre::new(instance_pre).map_err(|e| PrepareError::Invalid(invalid(&e)))?;
         Ok(Arc::new(Prepared {
             digest: digest.to_string(),
             pre,

@@ -31,6 +31,9 @@ pub struct Accounting {
     pub status: u16,
     /// The guest's captured output, when a guest ran.
     pub log: Option<GuestLog>,
+    /// The body is the guest's own (not an error body the gateway wrote
+    /// after the guest failed): only then can it fail upstream.
+    pub guest_body: bool,
     /// The route's RED metrics (or the unrouted ones).
     pub metrics: RouteMetrics,
     /// Raised when the request body broke its cap mid-stream: the response
@@ -55,7 +58,7 @@ impl EndOfBody for Accounting {
     }
 
     fn failed_upstream(&self) -> bool {
-        self.log.as_ref().is_some_and(|log| log.error().is_some())
+        self.guest_body && self.log.as_ref().is_some_and(|log| log.error().is_some())
     }
 
     fn max_bytes(&self) -> u64 {
@@ -113,6 +116,7 @@ mod tests {
             version: String::new(),
             status: 503,
             log: None,
+            guest_body: false,
             metrics: metrics.route("acme", "f"),
             body_over_cap: Some(flag.clone()),
             admitted: None,
@@ -130,6 +134,39 @@ mod tests {
                 && l.contains("tenant=\"acme\"")
                 && l.ends_with(" 1")),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn only_the_guests_own_body_fails_upstream() {
+        let log = GuestLog::new(16);
+        log.set_error("trapped".into());
+        let mut accounting = Accounting {
+            start: Instant::now(),
+            request_id: "r1".into(),
+            method: "GET".into(),
+            path: "/x".into(),
+            tenant: String::new(),
+            function: String::new(),
+            version: String::new(),
+            status: 500,
+            log: Some(log),
+            guest_body: false,
+            metrics: Metrics::new().route("", ""),
+            body_over_cap: None,
+            admitted: None,
+            max_response_bytes: u64::MAX,
+            error_detail: None,
+            access_log: Arc::new(AccessLog::disabled()),
+        };
+        assert!(
+            !accounting.failed_upstream(),
+            "the gateway's error body after a failure is complete"
+        );
+        accounting.guest_body = true;
+        assert!(
+            accounting.failed_upstream(),
+            "a guest body after a trap is not"
         );
     }
 }

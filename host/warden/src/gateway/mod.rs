@@ -203,6 +203,7 @@ impl Gateway {
             version: String::new(),
             status: 0,
             log: None,
+            guest_body: false,
             metrics: self.unrouted.clone(),
             body_over_cap: None,
             admitted: None,
@@ -214,6 +215,7 @@ impl Gateway {
             Ok(served) => {
                 accounting.version = served.selected.version().to_string();
                 accounting.log = Some(served.log);
+                accounting.guest_body = true;
                 accounting.body_over_cap = Some(served.body_over_cap);
                 accounting.admitted = Some(served.admitted);
                 (served.response, Some(served.matched), served.rate)
