@@ -8,9 +8,9 @@
 //! key_snapshot_ttl_ms = 5000       # how late a retirement may reach other nodes
 //! cache_max_entries = 100000       # verified-token cache
 //! [auth.keys]
-//! type = "kv"                      # the node's kv store (redb or Redis); or "memory"
+//! type = "kv"                      # default: the node's kv store (redb or Redis); or "memory"
 //! [auth.replay]
-//! type = "redis"                   # or "memory" | "kv"
+//! type = "redis"                   # or "kv" (the default) | "memory"
 //! url = "redis://10.0.0.5:6379"
 //! [auth.jwks]
 //! refresh_interval_s = 300
@@ -38,7 +38,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::Uri;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use warden_plugin_core::redis::{RedisConfig, RedisHandle};
 use warden_plugin_core::{BackendError, Tenant};
 use warden_plugin_kv::KvStore;
@@ -82,6 +82,24 @@ pub struct Config {
     pub cache_max_entries: u64,
 }
 
+impl Config {
+    /// The embedded default of a node: the KEK in `<data_dir>/auth-kek`,
+    /// keys and replay ids in the node's kv store.
+    pub fn embedded(data_dir: &std::path::Path) -> Self {
+        Self {
+            kek: KekSource::File {
+                dir: data_dir.to_path_buf(),
+            },
+            keys: KeyStoreConfig::Kv,
+            replay: ReplayConfig::Kv,
+            jwks: JwksSettings::default(),
+            rotation_overlap_s: default_overlap(),
+            key_snapshot_ttl_ms: default_snapshot_ttl(),
+            cache_max_entries: default_cache_entries(),
+        }
+    }
+}
+
 fn default_overlap() -> u64 {
     24 * 3600
 }
@@ -97,10 +115,11 @@ fn default_cache_entries() -> u64 {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum KeyStoreConfig {
     /// In the process; keys are lost on exit.
-    #[default]
     Memory,
     /// The node's kv store, under `__warden/auth/keys` in each tenant's
-    /// namespace (redb embedded, Redis shared).
+    /// namespace (redb embedded, Redis shared). The default: keys survive
+    /// a restart and every node sharing the kv store sees them.
+    #[default]
     Kv,
 }
 
@@ -109,16 +128,17 @@ pub enum KeyStoreConfig {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ReplayConfig {
     /// In the process: one node only.
-    #[default]
     Memory,
-    /// The node's kv store, under `__warden/auth/jti/`.
+    /// The node's kv store, under `__warden/auth/jti/`. The default: shared
+    /// by every node that shares the kv store (Redis), durable on redb.
+    #[default]
     Kv,
     /// Redis shared by all nodes.
     Redis(RedisConfig),
 }
 
 /// One tenant's auth settings. Unknown keys are errors.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantAuthConfig {
     /// The `iss` of tokens signed with the tenant's own keys. Without it,
@@ -304,6 +324,12 @@ mod tests {
         .unwrap();
         assert_eq!(config.keys, KeyStoreConfig::Kv);
         assert!(matches!(config.replay, ReplayConfig::Redis(_)));
+        let defaults: Config = toml::from_str("kek = { type = \"env\", var = \"K\" }").unwrap();
+        assert_eq!(defaults.keys, KeyStoreConfig::Kv, "keys survive a restart");
+        assert!(
+            matches!(defaults.replay, ReplayConfig::Kv),
+            "replay ids are shared"
+        );
         assert_eq!(config.jwks.max_stale_s, 60);
         assert_eq!(config.jwks.min_refetch_interval_s, 30);
         assert!(

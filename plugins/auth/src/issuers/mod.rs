@@ -18,14 +18,14 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
 use http::Uri;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::keys::manager::{TrustedKey, TrustedKeys};
 use crate::{AuthStats, Reason};
 use fetch::{FetchError, Fetcher};
 
 /// One trusted external issuer of a tenant.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerConfig {
     /// The exact `iss` of its tokens.

@@ -110,7 +110,7 @@ impl PublicKey {
 }
 
 /// What the admin API may show about a key: never any private material.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyInfo {
     /// The key id, unique within the tenant.
     pub kid: String,

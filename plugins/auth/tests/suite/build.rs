@@ -69,7 +69,10 @@ async fn a_missing_kek_variable_is_refused() {
     assert!(matches!(Kek::load(&source), Err(KeyError::Kek(_))));
     let config = Config {
         kek: source,
-        ..toml::from_str::<Config>("kek = { type = \"env\", var = \"X\" }").unwrap()
+        ..toml::from_str::<Config>(
+            "kek = { type = \"env\", var = \"X\" }\nkeys = { type = \"memory\" }\nreplay = { type = \"memory\" }",
+        )
+        .unwrap()
     };
     let kv: Option<Arc<dyn KvStore>> = None;
     assert!(matches!(build(&config, kv).await, Err(BuildError::Kek(_))));
