@@ -38,11 +38,13 @@ pub async fn deploy(api: &AdminClient, d: &FunctionDeploy) -> Result<()> {
     let tenant = PutTenant {
         hosts: Vec::new(),
         tier: Some("default".into()),
+        ..PutTenant::default()
     };
     api.put_tenant(&d.tenant, &tenant).await?;
     let function = PutFunction {
         routes: d.routes.clone(),
         limits: d.limits,
+        ..PutFunction::default()
     };
     api.put_function(&d.tenant, &d.function, &function).await?;
     let uploaded = api

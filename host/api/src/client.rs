@@ -3,7 +3,9 @@
 //! and has a typed method per endpoint.
 
 use crate::error_body::ErrorBody;
-use crate::wire::{Activate, PutFunction, PutTenant, Uploaded};
+use crate::wire::{
+    Activate, MintToken, MintedToken, NewKeyRequest, PutFunction, PutTenant, Uploaded,
+};
 use bytes::Bytes;
 use http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt as _, Full};
@@ -13,6 +15,7 @@ use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
+use warden_plugin_auth::KeyInfo;
 use warden_registry::{FunctionRecord, TenantRecord, VersionRecord};
 
 /// Everything a call to the admin API can fail with.
@@ -269,6 +272,54 @@ impl AdminClient {
             digest: digest.to_string(),
         };
         Ok(self.send_json(Method::POST, &path, &body).await?.1)
+    }
+}
+
+impl AdminClient {
+    /// `POST /v1/tenants/{tenant}/keys`: a new key (active if the tenant
+    /// has none, verify-only otherwise).
+    pub async fn create_key(
+        &self,
+        tenant: &str,
+        key: &NewKeyRequest,
+    ) -> Result<KeyInfo, ClientError> {
+        let path = format!("/v1/tenants/{tenant}/keys");
+        Ok(self.send_json(Method::POST, &path, key).await?.1)
+    }
+
+    /// `GET /v1/tenants/{tenant}/keys`: public halves and states only.
+    pub async fn keys(&self, tenant: &str) -> Result<Vec<KeyInfo>, ClientError> {
+        let path = format!("/v1/tenants/{tenant}/keys");
+        Ok(self.send(Method::GET, &path, None).await?.1)
+    }
+
+    /// `POST /v1/tenants/{tenant}/keys/rotate`: a new active key; the
+    /// previous one verifies for the node's rotation overlap.
+    pub async fn rotate_key(
+        &self,
+        tenant: &str,
+        key: &NewKeyRequest,
+    ) -> Result<KeyInfo, ClientError> {
+        let path = format!("/v1/tenants/{tenant}/keys/rotate");
+        Ok(self.send_json(Method::POST, &path, key).await?.1)
+    }
+
+    /// `POST /v1/tenants/{tenant}/keys/{kid}/retire`: the key verifies
+    /// nothing from now on.
+    pub async fn retire_key(&self, tenant: &str, kid: &str) -> Result<KeyInfo, ClientError> {
+        let path = format!("/v1/tenants/{tenant}/keys/{kid}/retire");
+        Ok(self.send(Method::POST, &path, None).await?.1)
+    }
+
+    /// `POST /v1/tenants/{tenant}/tokens`: an access token signed with the
+    /// tenant's active key.
+    pub async fn mint_token(
+        &self,
+        tenant: &str,
+        request: &MintToken,
+    ) -> Result<MintedToken, ClientError> {
+        let path = format!("/v1/tenants/{tenant}/tokens");
+        Ok(self.send_json(Method::POST, &path, request).await?.1)
     }
 }
 

@@ -11,5 +11,8 @@ mod wire;
 
 pub use client::{AdminClient, ClientError};
 pub use error_body::{ErrorBody, ErrorDetail};
-pub use warden_registry::{FunctionLimits, FunctionRecord, TenantRecord, VersionRecord};
-pub use wire::{Activate, PutFunction, PutTenant, Uploaded};
+pub use warden_plugin_auth::{KeyAlg, KeyInfo, KeyState};
+pub use warden_registry::{
+    FunctionLimits, FunctionRecord, RoutePolicy, TenantAuthConfig, TenantRecord, VersionRecord,
+};
+pub use wire::{Activate, MintToken, MintedToken, NewKeyRequest, PutFunction, PutTenant, Uploaded};

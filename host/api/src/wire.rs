@@ -3,30 +3,14 @@
 //! crate root.
 
 use serde::{Deserialize, Serialize};
-use warden_registry::{FunctionLimits, VersionRecord};
+use warden_plugin_auth::KeyAlg;
+use warden_registry::{FunctionSpec, TenantSpec, VersionRecord};
 
 /// Body of `PUT /v1/tenants/{tenant}`: the whole tenant (PUT replaces).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PutTenant {
-    /// Custom hosts routed to the tenant besides `<tenant>.<base-domain>`.
-    #[serde(default)]
-    pub hosts: Vec<String>,
-    /// Contract tier, one of the node's `[tiers]`; the default tier if unset.
-    #[serde(default)]
-    pub tier: Option<String>,
-}
+pub type PutTenant = TenantSpec;
 
 /// Body of `PUT /v1/tenants/{tenant}/functions/{function}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PutFunction {
-    /// Path prefixes the function serves.
-    pub routes: Vec<String>,
-    /// Limits; unset fields use the node's defaults.
-    #[serde(default)]
-    pub limits: FunctionLimits,
-}
+pub type PutFunction = FunctionSpec;
 
 /// Body of `POST .../activate`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,4 +28,60 @@ pub struct Uploaded {
     pub version: VersionRecord,
     /// False when these exact bytes were already uploaded.
     pub created: bool,
+}
+
+/// Body of `POST /v1/tenants/{tenant}/keys` (create) and
+/// `POST /v1/tenants/{tenant}/keys/rotate`. Every field is optional: an
+/// empty body makes an EdDSA key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewKeyRequest {
+    /// `EdDSA` (default), `ES256`, `RS256` or `HS256`.
+    #[serde(default)]
+    pub alg: Option<KeyAlg>,
+    /// HS256 only: the secret to import, base64url without padding, at
+    /// least 32 bytes decoded. Never returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// RS256 only: modulus size in bits (2048 when unset; less is refused).
+    #[serde(default)]
+    pub rsa_bits: Option<usize>,
+    /// End of the key's validity window, seconds since the epoch.
+    #[serde(default)]
+    pub not_after: Option<u64>,
+}
+
+/// Body of `POST /v1/tenants/{tenant}/tokens`: an access token signed with
+/// the tenant's active key, for operators and tests (the token service
+/// issues tokens to users).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MintToken {
+    /// `sub`.
+    pub subject: String,
+    /// Granted scopes (`scope`, space-separated).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Lifetime in seconds; at most the tenant's `max_token_lifetime_s`
+    /// (its default when unset).
+    #[serde(default)]
+    pub ttl_s: Option<u64>,
+    /// `aud`; the tenant's first audience when unset.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// Extra claims (`acr`, `amr`, `auth_time`, `jti`, `email`, ...); the
+    /// registered ones above cannot be overridden here.
+    #[serde(default)]
+    pub claims: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Answer to `POST /v1/tenants/{tenant}/tokens`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MintedToken {
+    /// The compact JWS.
+    pub token: String,
+    /// `exp`, seconds since the epoch.
+    pub expires_at: u64,
+    /// The key that signed it.
+    pub kid: String,
 }

@@ -25,8 +25,9 @@ pub use blobs::{BlobStore, digest_of, write_atomically};
 pub use error::RegistryError;
 pub use feed::{Change, FEED_CAPACITY};
 pub use model::{
-    FunctionLimits, FunctionRecord, TenantRecord, VersionRecord, normalize_route, now_secs,
-    validate_digest, validate_host, validate_name, validate_route,
+    FunctionLimits, FunctionRecord, FunctionSpec, JWKS_PATH, RoutePolicy, RouteRule,
+    TenantAuthConfig, TenantRecord, TenantSpec, VersionRecord, normalize_route, now_secs,
+    path_within, validate_digest, validate_host, validate_name, validate_route,
 };
 pub use redb::{CHANGE_LOG_LEN, Registry, RouteCaps, Snapshot};
 pub use store::{RedbRegistry, RegistryStore};

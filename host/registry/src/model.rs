@@ -5,6 +5,8 @@
 //! segment without escaping.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+pub use warden_plugin_auth::{RoutePolicy, TenantAuthConfig};
 
 /// A customer of the platform; owns functions and the hosts that reach them.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -17,8 +19,39 @@ pub struct TenantRecord {
     /// Contract tier (from host config); `None` means the default tier.
     #[serde(default)]
     pub tier: Option<String>,
+    /// How the gateway verifies tokens for this tenant. With it, every
+    /// route that does not say `public = true` needs a valid token; without
+    /// it, routes without an auth policy of their own are public.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<TenantAuthConfig>,
     /// Creation time, seconds since the Unix epoch.
     pub created_at: u64,
+}
+
+/// What a tenant is made of, as the admin API's `PUT` takes it (the whole
+/// tenant: PUT replaces).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantSpec {
+    /// Custom hosts routed to the tenant besides `<tenant>.<base-domain>`.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Contract tier, one of the node's `[tiers]`; the default tier if unset.
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// Token verification for the tenant (the manifest's `[auth]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<TenantAuthConfig>,
+}
+
+impl TenantSpec {
+    /// A tenant with these custom hosts and nothing else.
+    pub fn with_hosts(hosts: &[&str]) -> Self {
+        Self {
+            hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            ..Self::default()
+        }
+    }
 }
 
 /// A named function of a tenant: the paths it owns, its limits, and which
@@ -34,10 +67,108 @@ pub struct FunctionRecord {
     /// Per-function limits; unset fields fall back to the host defaults.
     #[serde(default)]
     pub limits: FunctionLimits,
+    /// The function's auth policy (`[functions.auth]`), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<RoutePolicy>,
+    /// Policies of some of its paths (`[functions.route_auth]`), keyed by
+    /// `"/prefix"` or `"METHOD /prefix"`; see [`RouteRule`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub route_auth: BTreeMap<String, RoutePolicy>,
     /// sha256 (hex) of the active version, if any.
     pub active: Option<String>,
     /// Last change, seconds since the Unix epoch.
     pub updated_at: u64,
+}
+
+/// What a function is made of, as the admin API's `PUT` takes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSpec {
+    /// Path prefixes the function serves.
+    pub routes: Vec<String>,
+    /// Limits; unset fields use the node's defaults.
+    #[serde(default)]
+    pub limits: FunctionLimits,
+    /// The function's auth policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<RoutePolicy>,
+    /// Policies of some of its paths, keyed by `"/prefix"` or
+    /// `"METHOD /prefix"`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub route_auth: BTreeMap<String, RoutePolicy>,
+}
+
+impl FunctionSpec {
+    /// A function serving `routes` with default limits and no policy.
+    pub fn with_routes(routes: &[&str]) -> Self {
+        Self {
+            routes: routes.iter().map(|r| r.to_string()).collect(),
+            ..Self::default()
+        }
+    }
+}
+
+/// The path the platform serves itself on every tenant host: the tenant's
+/// public signing keys. No function may claim it.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// Which requests a `route_auth` entry covers: an optional method and a
+/// path prefix (matched on segment boundaries, like routes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteRule {
+    /// Upper-case method, or `None` for every method.
+    pub method: Option<String>,
+    /// Normalized path prefix.
+    pub prefix: String,
+}
+
+impl RouteRule {
+    /// Parses `"/prefix"` or `"METHOD /prefix"`; the prefix must lie
+    /// within one of `routes` (a rule outside them would never apply).
+    pub fn parse(key: &str, routes: &[String]) -> Result<Self, String> {
+        let (method, path) = match key.split_once(' ') {
+            Some((method, path)) => (Some(method), path.trim_start()),
+            None => (None, key),
+        };
+        if let Some(m) = method
+            && (m.is_empty() || !m.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            return Err(format!(
+                "route_auth key {key:?}: the method must be upper case, e.g. \"POST /orders\""
+            ));
+        }
+        validate_route(path).map_err(|e| format!("route_auth key {key:?}: {e}"))?;
+        let prefix = normalize_route(path).to_string();
+        let inside = routes
+            .iter()
+            .any(|route| path_within(normalize_route(route), &prefix));
+        if !inside {
+            return Err(format!(
+                "route_auth key {key:?} is outside the function's routes ({})",
+                routes.join(", ")
+            ));
+        }
+        Ok(Self {
+            method: method.map(str::to_string),
+            prefix,
+        })
+    }
+
+    /// Whether this rule covers a request.
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        self.method.as_deref().is_none_or(|m| m == method) && path_within(&self.prefix, path)
+    }
+}
+
+/// Whether `path` is `prefix` or below it on a segment boundary.
+pub fn path_within(prefix: &str, path: &str) -> bool {
+    if prefix == "/" {
+        return true;
+    }
+    match path.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
 }
 
 /// One uploaded component of a function, content-addressed by its sha256.
@@ -160,6 +291,22 @@ mod tests {
         for bad in ["", "-a", "a-", "Acme", "a_b", "a.b", &"x".repeat(64)] {
             assert!(validate_name("tenant", bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn route_rules_take_an_optional_method_and_stay_inside_the_routes() {
+        let routes = vec!["/todos".to_string(), "/admin/".to_string()];
+        let rule = RouteRule::parse("POST /todos", &routes).expect("rule");
+        assert_eq!(rule.method.as_deref(), Some("POST"));
+        assert!(rule.matches("POST", "/todos/1"));
+        assert!(!rule.matches("GET", "/todos"));
+        assert!(!rule.matches("POST", "/todosx"));
+        let rule = RouteRule::parse("/admin/users/", &routes).expect("rule");
+        assert_eq!(rule.prefix, "/admin/users");
+        assert!(rule.matches("DELETE", "/admin/users/7"));
+        assert!(RouteRule::parse("/other", &routes).is_err());
+        assert!(RouteRule::parse("post /todos", &routes).is_err());
+        assert!(RouteRule::parse("POST todos", &routes).is_err());
     }
 
     #[test]

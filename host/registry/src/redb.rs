@@ -9,8 +9,9 @@
 
 use super::error::RegistryError;
 use super::model::{
-    FunctionLimits, FunctionRecord, TenantRecord, VersionRecord, normalize_route, now_secs,
-    validate_digest, validate_host, validate_name, validate_route,
+    FunctionRecord, FunctionSpec, JWKS_PATH, RouteRule, TenantRecord, TenantSpec, VersionRecord,
+    normalize_route, now_secs, path_within, validate_digest, validate_host, validate_name,
+    validate_route,
 };
 use crate::feed::{Change, FEED_CAPACITY};
 use redb::{Database, ReadableDatabase as _, ReadableTable, TableDefinition, WriteTransaction};
@@ -186,15 +187,15 @@ impl Registry {
 
     /// Creates a tenant, or replaces its custom hosts if it exists. Fails if
     /// a host already belongs to another tenant.
-    pub fn put_tenant(
-        &self,
-        name: &str,
-        hosts: &[String],
-        tier: Option<&str>,
-    ) -> Result<(TenantRecord, bool)> {
+    pub fn put_tenant(&self, name: &str, spec: &TenantSpec) -> Result<(TenantRecord, bool)> {
         validate_name("tenant", name).map_err(RegistryError::Invalid)?;
+        let hosts = &spec.hosts;
         for host in hosts {
             validate_host(host).map_err(RegistryError::Invalid)?;
+        }
+        if let Some(auth) = &spec.auth {
+            auth.validate()
+                .map_err(|e| RegistryError::Invalid(format!("auth: {e}")))?;
         }
         let (guard, txn) = self.begin()?;
         let (record, created) = {
@@ -226,8 +227,9 @@ impl Registry {
             let created = existing.is_none();
             let record = TenantRecord {
                 name: name.to_string(),
-                hosts: hosts.to_vec(),
-                tier: tier.map(str::to_string),
+                hosts: hosts.clone(),
+                tier: spec.tier.clone(),
+                auth: spec.auth.clone(),
                 created_at: existing.map(|t| t.created_at).unwrap_or_else(now_secs),
             };
             table.insert(name, encode(&record)?.as_str())?;
@@ -279,10 +281,10 @@ impl Registry {
         &self,
         tenant: &str,
         name: &str,
-        routes: &[String],
-        limits: FunctionLimits,
+        spec: &FunctionSpec,
     ) -> Result<(FunctionRecord, bool)> {
         validate_name("function", name).map_err(RegistryError::Invalid)?;
+        let routes = &spec.routes;
         if routes.is_empty() {
             return Err(RegistryError::Invalid(format!(
                 "function {name:?} needs at least one route"
@@ -300,11 +302,19 @@ impl Registry {
         let mut mine: HashMap<&str, &str> = HashMap::with_capacity(routes.len());
         for route in routes {
             validate_route(route).map_err(RegistryError::Invalid)?;
+            if path_within(JWKS_PATH, normalize_route(route)) {
+                return Err(RegistryError::Invalid(format!(
+                    "route {route:?} of function {name:?} is reserved: the platform serves {JWKS_PATH} on every tenant host"
+                )));
+            }
             if let Some(first) = mine.insert(normalize_route(route), route) {
                 return Err(RegistryError::Invalid(format!(
                     "routes {first:?} and {route:?} of function {name:?} are the same route"
                 )));
             }
+        }
+        for key in spec.route_auth.keys() {
+            RouteRule::parse(key, routes).map_err(RegistryError::Invalid)?;
         }
         let (guard, txn) = self.begin()?;
         let (record, created) = {
@@ -351,8 +361,10 @@ impl Registry {
             let record = FunctionRecord {
                 tenant: tenant.to_string(),
                 name: name.to_string(),
-                routes: routes.to_vec(),
-                limits,
+                routes: routes.clone(),
+                limits: spec.limits,
+                auth: spec.auth.clone(),
+                route_auth: spec.route_auth.clone(),
                 active: existing.and_then(|f| f.active),
                 updated_at: now_secs(),
             };
@@ -555,14 +567,10 @@ mod tests {
     #[test]
     fn versions_are_idempotent_and_activation_needs_a_version() {
         let (_dir, reg) = open();
-        reg.put_tenant("acme", &[], None).expect("tenant");
-        reg.put_function(
-            "acme",
-            "hello",
-            &["/hello".into()],
-            FunctionLimits::default(),
-        )
-        .expect("function");
+        reg.put_tenant("acme", &TenantSpec::default())
+            .expect("tenant");
+        reg.put_function("acme", "hello", &FunctionSpec::with_routes(&["/hello"]))
+            .expect("function");
         assert!(matches!(
             reg.activate("acme", "hello", D1),
             Err(RegistryError::NotFound(_))
@@ -576,7 +584,7 @@ mod tests {
         assert_eq!(f.active.as_deref(), Some(D1));
         // Updating routes keeps the active version.
         let (f, created) = reg
-            .put_function("acme", "hello", &["/hi".into()], FunctionLimits::default())
+            .put_function("acme", "hello", &FunctionSpec::with_routes(&["/hi"]))
             .expect("update");
         assert!(!created);
         assert_eq!(f.active.as_deref(), Some(D1));
@@ -585,16 +593,16 @@ mod tests {
     #[test]
     fn hosts_and_routes_cannot_be_shared() {
         let (_dir, reg) = open();
-        reg.put_tenant("acme", &["api.acme.test".into()], None)
+        reg.put_tenant("acme", &TenantSpec::with_hosts(&["api.acme.test"]))
             .expect("acme");
         assert!(matches!(
-            reg.put_tenant("globex", &["api.acme.test".into()], None),
+            reg.put_tenant("globex", &TenantSpec::with_hosts(&["api.acme.test"])),
             Err(RegistryError::Conflict(_))
         ));
-        reg.put_function("acme", "a", &["/x".into()], FunctionLimits::default())
+        reg.put_function("acme", "a", &FunctionSpec::with_routes(&["/x"]))
             .expect("a");
         assert!(matches!(
-            reg.put_function("acme", "b", &["/x".into()], FunctionLimits::default()),
+            reg.put_function("acme", "b", &FunctionSpec::with_routes(&["/x"])),
             Err(RegistryError::Conflict(_))
         ));
     }
@@ -602,18 +610,18 @@ mod tests {
     #[test]
     fn subdomains_of_another_tenants_host_cannot_be_claimed() {
         let (_dir, reg) = open();
-        reg.put_tenant("neighbour", &["neighbour.example".into()], None)
+        reg.put_tenant("neighbour", &TenantSpec::with_hosts(&["neighbour.example"]))
             .expect("neighbour");
         for stolen in ["x.neighbour.example", "a.b.neighbour.example"] {
             assert!(
                 matches!(
-                    reg.put_tenant("squatter", &[stolen.into()], None),
+                    reg.put_tenant("squatter", &TenantSpec::with_hosts(&[stolen])),
                     Err(RegistryError::Conflict(_))
                 ),
                 "{stolen} taken"
             );
         }
-        reg.put_tenant("other", &["xneighbour.example".into()], None)
+        reg.put_tenant("other", &TenantSpec::with_hosts(&["xneighbour.example"]))
             .expect("a different domain that merely ends alike");
         assert!(host_within("a.b", "b") && !host_within("ab", "b"));
     }
@@ -626,42 +634,31 @@ mod tests {
             per_tenant: 4,
         };
         let reg = Registry::open_with(&dir.path().join("r.redb"), caps).expect("open");
-        reg.put_tenant("acme", &[], None).expect("acme");
-        let routes = |r: &[&str]| r.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        reg.put_function("acme", "a", &routes(&["/dup"]), FunctionLimits::default())
+        reg.put_tenant("acme", &TenantSpec::default())
+            .expect("acme");
+        reg.put_function("acme", "a", &FunctionSpec::with_routes(&["/dup"]))
             .expect("a");
         assert!(matches!(
-            reg.put_function("acme", "b", &routes(&["/dup/"]), FunctionLimits::default()),
+            reg.put_function("acme", "b", &FunctionSpec::with_routes(&["/dup/"])),
             Err(RegistryError::Conflict(_))
         ));
         assert!(matches!(
-            reg.put_function(
-                "acme",
-                "b",
-                &routes(&["/x", "/x/"]),
-                FunctionLimits::default()
-            ),
+            reg.put_function("acme", "b", &FunctionSpec::with_routes(&["/x", "/x/"])),
             Err(RegistryError::Invalid(_))
         ));
         assert!(matches!(
             reg.put_function(
                 "acme",
                 "b",
-                &routes(&["/1", "/2", "/3", "/4"]),
-                FunctionLimits::default()
+                &FunctionSpec::with_routes(&["/1", "/2", "/3", "/4"])
             ),
             Err(RegistryError::Invalid(_))
         ));
-        reg.put_function(
-            "acme",
-            "b",
-            &routes(&["/1", "/2", "/3"]),
-            FunctionLimits::default(),
-        )
-        .expect("at the function cap");
+        reg.put_function("acme", "b", &FunctionSpec::with_routes(&["/1", "/2", "/3"]))
+            .expect("at the function cap");
         assert!(
             matches!(
-                reg.put_function("acme", "c", &routes(&["/5"]), FunctionLimits::default()),
+                reg.put_function("acme", "c", &FunctionSpec::with_routes(&["/5"])),
                 Err(RegistryError::Invalid(_))
             ),
             "over the tenant cap"
@@ -669,11 +666,55 @@ mod tests {
     }
 
     #[test]
+    fn auth_settings_and_route_rules_are_checked_and_kept() {
+        let (_dir, reg) = open();
+        let bad = TenantSpec {
+            auth: Some(crate::TenantAuthConfig {
+                leeway_s: 600,
+                ..Default::default()
+            }),
+            ..TenantSpec::default()
+        };
+        assert!(matches!(
+            reg.put_tenant("acme", &bad),
+            Err(RegistryError::Invalid(m)) if m.contains("leeway_s")
+        ));
+        let good = TenantSpec {
+            auth: Some(crate::TenantAuthConfig::default()),
+            ..TenantSpec::default()
+        };
+        let (record, _) = reg.put_tenant("acme", &good).expect("tenant");
+        assert_eq!(record.auth, good.auth);
+        assert!(matches!(
+            reg.put_function("acme", "keys", &FunctionSpec::with_routes(&["/.well-known/jwks.json"])),
+            Err(RegistryError::Invalid(m)) if m.contains("reserved")
+        ));
+        let mut spec = FunctionSpec::with_routes(&["/todos"]);
+        spec.route_auth
+            .insert("GET /elsewhere".into(), crate::RoutePolicy::default());
+        assert!(matches!(
+            reg.put_function("acme", "todos", &spec),
+            Err(RegistryError::Invalid(m)) if m.contains("outside")
+        ));
+        spec.route_auth.clear();
+        spec.route_auth.insert(
+            "GET /todos".into(),
+            crate::RoutePolicy {
+                public: true,
+                ..Default::default()
+            },
+        );
+        let (record, _) = reg.put_function("acme", "todos", &spec).expect("function");
+        assert!(record.route_auth["GET /todos"].public);
+        assert_eq!(reg.function("acme", "todos").expect("read"), record);
+    }
+
+    #[test]
     fn deleting_a_tenant_removes_only_its_rows() {
         let (_dir, reg) = open();
         for t in ["acme", "acme-2"] {
-            reg.put_tenant(t, &[], None).expect("tenant");
-            reg.put_function(t, "f", &["/f".into()], FunctionLimits::default())
+            reg.put_tenant(t, &TenantSpec::default()).expect("tenant");
+            reg.put_function(t, "f", &FunctionSpec::with_routes(&["/f"]))
                 .expect("fn");
         }
         reg.delete_tenant("acme").expect("delete");
@@ -689,7 +730,8 @@ mod tests {
         let path = dir.path().join("r.redb");
         {
             let reg = Registry::open(&path).expect("open");
-            reg.put_tenant("acme", &[], None).expect("tenant");
+            reg.put_tenant("acme", &TenantSpec::default())
+                .expect("tenant");
         }
         let reg = Registry::open(&path).expect("reopen");
         assert_eq!(reg.tenants().expect("tenants").len(), 1);

@@ -8,7 +8,7 @@
 
 use crate::RegistryError;
 use crate::feed::Change;
-use crate::model::{FunctionLimits, FunctionRecord, TenantRecord, VersionRecord};
+use crate::model::{FunctionRecord, FunctionSpec, TenantRecord, TenantSpec, VersionRecord};
 use crate::redb::{Registry, RouteCaps, Snapshot};
 use async_trait::async_trait;
 use std::path::Path;
@@ -22,12 +22,7 @@ type Result<T> = std::result::Result<T, RegistryError>;
 #[async_trait]
 pub trait RegistryStore: Send + Sync + 'static {
     /// Creates a tenant or replaces its hosts and tier; `true` if created.
-    async fn put_tenant(
-        &self,
-        name: &str,
-        hosts: &[String],
-        tier: Option<&str>,
-    ) -> Result<(TenantRecord, bool)>;
+    async fn put_tenant(&self, name: &str, spec: &TenantSpec) -> Result<(TenantRecord, bool)>;
     /// Deletes a tenant with its functions and versions.
     async fn delete_tenant(&self, name: &str) -> Result<()>;
     /// One tenant.
@@ -40,8 +35,7 @@ pub trait RegistryStore: Send + Sync + 'static {
         &self,
         tenant: &str,
         name: &str,
-        routes: &[String],
-        limits: FunctionLimits,
+        spec: &FunctionSpec,
     ) -> Result<(FunctionRecord, bool)>;
     /// One function.
     async fn function(&self, tenant: &str, name: &str) -> Result<FunctionRecord>;
@@ -112,15 +106,9 @@ fn worker_failed(e: tokio::task::JoinError) -> RegistryError {
 
 #[async_trait]
 impl RegistryStore for RedbRegistry {
-    async fn put_tenant(
-        &self,
-        name: &str,
-        hosts: &[String],
-        tier: Option<&str>,
-    ) -> Result<(TenantRecord, bool)> {
-        let (name, hosts, tier) = (name.to_string(), hosts.to_vec(), tier.map(str::to_string));
-        self.run(move |r| r.put_tenant(&name, &hosts, tier.as_deref()))
-            .await
+    async fn put_tenant(&self, name: &str, spec: &TenantSpec) -> Result<(TenantRecord, bool)> {
+        let (name, spec) = (name.to_string(), spec.clone());
+        self.run(move |r| r.put_tenant(&name, &spec)).await
     }
 
     async fn delete_tenant(&self, name: &str) -> Result<()> {
@@ -141,11 +129,10 @@ impl RegistryStore for RedbRegistry {
         &self,
         tenant: &str,
         name: &str,
-        routes: &[String],
-        limits: FunctionLimits,
+        spec: &FunctionSpec,
     ) -> Result<(FunctionRecord, bool)> {
-        let (tenant, name, routes) = (tenant.to_string(), name.to_string(), routes.to_vec());
-        self.run(move |r| r.put_function(&tenant, &name, &routes, limits))
+        let (tenant, name, spec) = (tenant.to_string(), name.to_string(), spec.clone());
+        self.run(move |r| r.put_function(&tenant, &name, &spec))
             .await
     }
 
@@ -221,10 +208,19 @@ mod tests {
             .expect("open");
         let mut feed = store.subscribe();
         assert_eq!(store.revision(), 0);
-        store.put_tenant("acme", &[], None).await.expect("acme");
-        store.put_tenant("globex", &[], None).await.expect("globex");
+        store
+            .put_tenant("acme", &TenantSpec::default())
+            .await
+            .expect("acme");
+        store
+            .put_tenant("globex", &TenantSpec::default())
+            .await
+            .expect("globex");
         assert!(
-            store.put_tenant("Bad", &[], None).await.is_err(),
+            store
+                .put_tenant("Bad", &TenantSpec::default())
+                .await
+                .is_err(),
             "a refused write"
         );
         assert_eq!(store.revision(), 2, "a refused write bumps nothing");
@@ -249,7 +245,10 @@ mod tests {
             let store = RedbRegistry::open(&path, RouteCaps::default())
                 .await
                 .expect("open");
-            store.put_tenant("acme", &[], None).await.expect("acme");
+            store
+                .put_tenant("acme", &TenantSpec::default())
+                .await
+                .expect("acme");
             store.delete_tenant("acme").await.expect("delete");
         }
         let store = RedbRegistry::open(&path, RouteCaps::default())
