@@ -47,6 +47,11 @@ pub struct HostConfig {
     pub kv: Option<warden_plugin_kv::Config>,
     /// Feature flags backend and definitions.
     pub flags: warden_plugin_flags::Config,
+    /// Gateway auth: where the key-encryption key, the tenants' keys and
+    /// the single-use token ids live, and JWKS caching of external
+    /// issuers. When unset: the KEK in `<data_dir>/auth-kek`, keys and
+    /// replay ids in the kv store ([`HostConfig::auth_config`]).
+    pub auth: Option<warden_plugin_auth::Config>,
     /// Contract tiers by name; a tenant without a tier gets `default`.
     pub tiers: BTreeMap<String, Tier>,
     /// Bounds on the gateway's connections.
@@ -121,6 +126,7 @@ impl Default for HostConfig {
             rate_limit: warden_plugin_rate_limit::Config::default(),
             kv: None,
             flags: warden_plugin_flags::Config::default(),
+            auth: None,
             tiers: BTreeMap::from([(DEFAULT_TIER.to_string(), Tier::default())]),
             connections: crate::gateway::ConnectionLimits::default(),
             max_routes_per_function: RouteCaps::default().per_function,
@@ -301,6 +307,14 @@ impl HostConfig {
                 .unwrap_or(d.max_response_kb)
                 .saturating_mul(1024),
         }
+    }
+
+    /// The auth settings the node runs with: `[auth]` as written, or the
+    /// embedded default (KEK in the data dir, keys and replay ids in kv).
+    pub fn auth_config(&self) -> warden_plugin_auth::Config {
+        self.auth
+            .clone()
+            .unwrap_or_else(|| warden_plugin_auth::Config::embedded(&self.data_dir))
     }
 
     /// The node's memory budget for admitted requests, MiB: as configured,

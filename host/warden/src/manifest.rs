@@ -14,11 +14,20 @@
 //! cpu_ms = 50
 //! timeout_ms = 2000
 //! max_body_kb = 256
+//! [functions.auth]                      # optional: the function's auth policy
+//! scopes = ["hello:read"]
+//! [functions.route_auth]                # optional: policies of some paths
+//! "GET /hello/public" = { public = true }
 //! ```
+//!
+//! A tenant-level `[auth]` table (issuer, audiences, lifetimes, external
+//! issuers) turns auth on for every route that does not say `public = true`.
 
 use crate::registry::{FunctionLimits, validate_host, validate_name, validate_route};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use warden_registry::{JWKS_PATH, RoutePolicy, RouteRule, TenantAuthConfig};
 
 /// A parsed, checked manifest.
 #[derive(Debug, Clone, Deserialize)]
@@ -32,6 +41,10 @@ pub struct Manifest {
     /// The tenant's contract tier (one of the node's `[tiers]`).
     #[serde(default)]
     pub tier: Option<String>,
+    /// Token verification for the tenant; with it, every route that does
+    /// not say `public = true` needs a valid token.
+    #[serde(default)]
+    pub auth: Option<TenantAuthConfig>,
     /// The functions.
     #[serde(default)]
     pub functions: Vec<FunctionSpec>,
@@ -53,6 +66,48 @@ pub struct FunctionSpec {
     /// Optional limits.
     #[serde(default)]
     pub limits: FunctionLimits,
+    /// The function's auth policy.
+    #[serde(default)]
+    pub auth: Option<RoutePolicy>,
+    /// Policies of some of its paths, keyed `"/prefix"` or `"METHOD /prefix"`.
+    #[serde(default)]
+    pub route_auth: BTreeMap<String, RoutePolicy>,
+}
+
+impl FunctionSpec {
+    /// Each route with who may call it, as the gateway will decide it
+    /// (reads and writes of the route's own path), for `warden deploy` to
+    /// print so that nobody ships an open route by accident.
+    pub fn route_access(&self, tenant_has_auth: bool) -> Vec<(String, String)> {
+        let record = warden_registry::FunctionRecord {
+            tenant: String::new(),
+            name: self.name.clone(),
+            routes: self.routes.clone(),
+            limits: self.limits,
+            auth: self.auth.clone(),
+            route_auth: self.route_auth.clone(),
+            active: None,
+            updated_at: 0,
+        };
+        let plan = crate::gateway::AuthPlan::new(tenant_has_auth, &record);
+        let word = |method: &str, route: &str| match plan.policy(method, route) {
+            None => "public (the tenant has no [auth])",
+            Some(p) if p.public => "public",
+            Some(_) => "token required",
+        };
+        self.routes
+            .iter()
+            .map(|route| {
+                let (read, write) = (word("GET", route), word("POST", route));
+                let access = if read == write {
+                    read.to_string()
+                } else {
+                    format!("GET {read}, POST {write}")
+                };
+                (route.clone(), access)
+            })
+            .collect()
+    }
 }
 
 /// A manifest could not be used.
@@ -136,6 +191,11 @@ impl Manifest {
                 problems.push(e);
             }
         }
+        if let Some(auth) = &self.auth
+            && let Err(e) = auth.validate()
+        {
+            problems.extend(e.problems.into_iter().map(|p| format!("[auth]: {p}")));
+        }
         let mut seen = std::collections::HashSet::new();
         for f in &self.functions {
             if let Err(e) = validate_name("function", &f.name) {
@@ -149,6 +209,19 @@ impl Manifest {
             }
             for route in &f.routes {
                 if let Err(e) = validate_route(route) {
+                    problems.push(format!("function {:?}: {e}", f.name));
+                } else if warden_registry::path_within(
+                    JWKS_PATH,
+                    warden_registry::normalize_route(route),
+                ) {
+                    problems.push(format!(
+                        "function {:?}: route {route:?} is reserved for the tenant's JWKS",
+                        f.name
+                    ));
+                }
+            }
+            for key in f.route_auth.keys() {
+                if let Err(e) = RouteRule::parse(key, &f.routes) {
                     problems.push(format!("function {:?}: {e}", f.name));
                 }
             }
@@ -196,6 +269,55 @@ memory_mb = 32
         )
         .expect("valid");
         assert_eq!(m.functions[0].limits.memory_mb, Some(32));
+    }
+
+    #[test]
+    fn auth_sections_parse_and_are_checked() {
+        let m = Manifest::parse(
+            r#"
+tenant = "acme"
+[auth]
+issuer = "https://acme.test/"
+audiences = ["acme-api"]
+[[functions]]
+name = "todos"
+component = "todos.wasm"
+routes = ["/todos"]
+[functions.auth]
+scopes = ["todos:write"]
+[functions.route_auth]
+"GET /todos" = { public = true }
+"#,
+        )
+        .expect("valid");
+        let f = &m.functions[0];
+        assert_eq!(f.auth.as_ref().expect("auth").scopes, ["todos:write"]);
+        assert!(f.route_auth["GET /todos"].public);
+        assert_eq!(
+            f.route_access(true),
+            [(
+                "/todos".to_string(),
+                "GET public, POST token required".to_string()
+            )]
+        );
+        let err = Manifest::parse(
+            r#"
+tenant = "acme"
+[auth]
+leeway_s = 99
+[[functions]]
+name = "a"
+component = "a.wasm"
+routes = ["/a", "/.well-known/jwks.json"]
+[functions.route_auth]
+"/b" = { public = true }
+"#,
+        )
+        .expect_err("invalid");
+        let ManifestError::Invalid { problems, .. } = err else {
+            panic!("expected Invalid");
+        };
+        assert_eq!(problems.len(), 3, "{problems:?}");
     }
 
     #[test]

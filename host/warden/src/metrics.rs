@@ -26,6 +26,13 @@ struct RouteLabels {
     function: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AuthLabels {
+    tenant: String,
+    outcome: &'static str,
+    reason: &'static str,
+}
+
 type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 /// The node's metric registry.
@@ -48,6 +55,26 @@ pub struct Metrics {
     pub shed: Counter,
     /// Access-log lines dropped because the writer fell behind.
     pub access_log_dropped: Gauge,
+    auth_decisions: Family<AuthLabels, Counter>,
+    /// Successful JWKS fetches of external issuers since start.
+    pub auth_jwks_refreshes: Gauge,
+    /// Failed JWKS fetches since start.
+    pub auth_jwks_refresh_failures: Gauge,
+    /// Tokens whose signature check the verified-token cache saved.
+    pub auth_token_cache_hits: Gauge,
+    /// Tokens fully verified (not in the cache).
+    pub auth_token_cache_misses: Gauge,
+}
+
+/// How the gateway decided about a request's credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthOutcome {
+    /// A verified token was accepted.
+    Allowed,
+    /// A public route ran without a token.
+    Anonymous,
+    /// The request was refused; the reason names the check.
+    Refused(&'static str),
 }
 
 /// Handles for one (tenant, function): status-class counters and latency.
@@ -55,6 +82,10 @@ pub struct Metrics {
 pub struct RouteMetrics {
     by_class: [Counter; 5],
     duration: Histogram,
+    auth_allowed: Counter,
+    auth_anonymous: Counter,
+    auth: Family<AuthLabels, Counter>,
+    tenant: String,
 }
 
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
@@ -122,6 +153,37 @@ impl Metrics {
             "Access-log lines dropped since start because the log writer fell behind",
             access_log_dropped.clone(),
         );
+        let auth_decisions = Family::<AuthLabels, Counter>::default();
+        registry.register(
+            "auth_decisions",
+            "Gateway auth decisions, by tenant, outcome (allowed, anonymous, refused) and reason",
+            auth_decisions.clone(),
+        );
+        let auth_gauge = |registry: &mut Registry, name: &str, help: &str| {
+            let gauge = Gauge::default();
+            registry.register(name, help, gauge.clone());
+            gauge
+        };
+        let auth_jwks_refreshes = auth_gauge(
+            &mut registry,
+            "auth_jwks_refreshes",
+            "Successful JWKS fetches of external issuers since start",
+        );
+        let auth_jwks_refresh_failures = auth_gauge(
+            &mut registry,
+            "auth_jwks_refresh_failures",
+            "Failed JWKS fetches of external issuers since start",
+        );
+        let auth_token_cache_hits = auth_gauge(
+            &mut registry,
+            "auth_token_cache_hits",
+            "Tokens whose signature check the verified-token cache saved, since start",
+        );
+        let auth_token_cache_misses = auth_gauge(
+            &mut registry,
+            "auth_token_cache_misses",
+            "Tokens fully verified (not found in the verified-token cache), since start",
+        );
         let shed = Counter::default();
         registry.register(
             "shed_requests",
@@ -139,6 +201,11 @@ impl Metrics {
             prepared_components,
             shed,
             access_log_dropped,
+            auth_decisions,
+            auth_jwks_refreshes,
+            auth_jwks_refresh_failures,
+            auth_token_cache_hits,
+            auth_token_cache_misses,
         }
     }
 
@@ -160,7 +227,23 @@ impl Metrics {
                 function: function.to_string(),
             })
             .clone();
-        RouteMetrics { by_class, duration }
+        let auth_counter = |outcome, reason| {
+            self.auth_decisions
+                .get_or_create(&AuthLabels {
+                    tenant: tenant.to_string(),
+                    outcome,
+                    reason,
+                })
+                .clone()
+        };
+        RouteMetrics {
+            by_class,
+            duration,
+            auth_allowed: auth_counter("allowed", "ok"),
+            auth_anonymous: auth_counter("anonymous", "public_route"),
+            auth: self.auth_decisions.clone(),
+            tenant: tenant.to_string(),
+        }
     }
 
     /// The text exposition format.
@@ -179,5 +262,22 @@ impl RouteMetrics {
         let class = usize::from(status / 100).clamp(1, 5) - 1;
         self.by_class[class].inc();
         self.duration.observe(seconds);
+    }
+
+    /// Counts one auth decision of the route's tenant; the common outcomes
+    /// are pre-resolved handles, refusals look their reason up.
+    pub fn record_auth(&self, outcome: AuthOutcome) {
+        match outcome {
+            AuthOutcome::Allowed => self.auth_allowed.inc(),
+            AuthOutcome::Anonymous => self.auth_anonymous.inc(),
+            AuthOutcome::Refused(reason) => self
+                .auth
+                .get_or_create(&AuthLabels {
+                    tenant: self.tenant.clone(),
+                    outcome: "refused",
+                    reason,
+                })
+                .inc(),
+        };
     }
 }

@@ -35,6 +35,9 @@ pub enum AdminError {
     /// A registry operation failed.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// A key operation failed.
+    #[error(transparent)]
+    Keys(#[from] warden_plugin_auth::KeyError),
     /// Something broke on the host.
     #[error("internal error: {0}")]
     Internal(String),
@@ -58,10 +61,24 @@ impl AdminError {
             Self::Registry(RegistryError::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Registry(RegistryError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
             Self::Registry(RegistryError::Invalid(_)) => (StatusCode::BAD_REQUEST, "invalid"),
+            Self::Keys(e) => key_status_and_code(e),
             Self::Registry(RegistryError::Storage(_)) | Self::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         }
+    }
+}
+
+fn key_status_and_code(e: &warden_plugin_auth::KeyError) -> (StatusCode, &'static str) {
+    use warden_plugin_auth::KeyError as K;
+    match e {
+        K::WeakSecret { .. } | K::RsaTooSmall { .. } | K::SecretNotAllowed => {
+            (StatusCode::BAD_REQUEST, "invalid_key")
+        }
+        K::NoActiveKey => (StatusCode::CONFLICT, "no_active_key"),
+        K::UnknownKid => (StatusCode::NOT_FOUND, "not_found"),
+        K::Conflict => (StatusCode::CONFLICT, "conflict"),
+        K::Store(_) | K::Kek(_) | K::Crypto(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
     }
 }
 

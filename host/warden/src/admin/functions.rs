@@ -53,10 +53,7 @@ pub(super) async fn put(
     node.config
         .check_function_limits(&spec.limits)
         .map_err(|m| AdminError::bad_request("invalid_limits", m))?;
-    let (record, created) = node
-        .store
-        .put_function(&tenant, &function, &spec.routes, spec.limits)
-        .await?;
+    let (record, created) = node.store.put_function(&tenant, &function, &spec).await?;
     node.settle().await;
     Ok((super::created_or_ok(created), Json(record)))
 }

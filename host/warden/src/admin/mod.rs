@@ -11,6 +11,7 @@
 
 mod error;
 mod functions;
+mod keys;
 mod tenants;
 pub mod token;
 
@@ -51,6 +52,8 @@ pub struct AdminState {
     pub metrics: Arc<Metrics>,
     /// The bearer token of `/v1`.
     pub admin_token: String,
+    /// Tenants' signing keys (and the verifier, for its counters).
+    pub auth: warden_plugin_auth::Auth,
     /// The registry revision this node's routes reflect.
     pub applied: watch::Receiver<u64>,
     /// Routes are loaded and active versions compiled.
@@ -93,6 +96,12 @@ impl AdminState {
             .set(gauge(self.runtime.prepared_count() as u64));
         m.access_log_dropped
             .set(gauge(self.gateway.access_log_dropped()));
+        let auth = self.auth.verifier.stats();
+        m.auth_jwks_refreshes.set(gauge(auth.jwks_refreshes));
+        m.auth_jwks_refresh_failures
+            .set(gauge(auth.jwks_refresh_failures));
+        m.auth_token_cache_hits.set(gauge(auth.cache_hits));
+        m.auth_token_cache_misses.set(gauge(auth.cache_misses));
         m.encode()
     }
 }
@@ -130,6 +139,10 @@ pub fn router(node: Arc<AdminState>) -> Router {
             "/tenants/{tenant}/functions/{function}/activate",
             post(functions::activate),
         )
+        .route("/tenants/{tenant}/keys", get(keys::list).post(keys::create))
+        .route("/tenants/{tenant}/keys/rotate", post(keys::rotate))
+        .route("/tenants/{tenant}/keys/{kid}/retire", post(keys::retire))
+        .route("/tenants/{tenant}/tokens", post(keys::mint))
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
         .route_layer(middleware::from_fn(refuse_oversized))
         .route_layer(middleware::from_fn_with_state(node.clone(), require_token));

@@ -46,8 +46,9 @@ pub(super) async fn put(
     Path(tenant): Path<String>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<TenantRecord>), AdminError> {
-    let PutTenant { hosts, tier } = parse_json_or_default(&body)?;
-    reserve_base_domain(&hosts, &node.config.base_domain)?;
+    let spec: PutTenant = parse_json_or_default(&body)?;
+    reserve_base_domain(&spec.hosts, &node.config.base_domain)?;
+    let tier = spec.tier.clone();
     if node.config.tier(tier.as_deref()).is_none() {
         return Err(AdminError::bad_request(
             "unknown_tier",
@@ -63,10 +64,7 @@ pub(super) async fn put(
             ),
         ));
     }
-    let (record, created) = node
-        .store
-        .put_tenant(&tenant, &hosts, tier.as_deref())
-        .await?;
+    let (record, created) = node.store.put_tenant(&tenant, &spec).await?;
     node.settle().await;
     Ok((super::created_or_ok(created), Json(record)))
 }

@@ -46,6 +46,7 @@ pub async fn deploy(
     let spec = PutTenant {
         hosts: manifest.hosts.clone(),
         tier: manifest.tier.clone(),
+        auth: manifest.auth.clone(),
     };
     let (_, created) = client.put_tenant(tenant, &spec).await?;
     println!(
@@ -59,6 +60,8 @@ pub async fn deploy(
         let spec = PutFunction {
             routes: function.routes.clone(),
             limits: function.limits,
+            auth: function.auth.clone(),
+            route_auth: function.route_auth.clone(),
         };
         let (record, _) = client.put_function(tenant, name, &spec).await?;
         let digest = digest_of(&bytes);
@@ -89,5 +92,18 @@ pub async fn deploy(
             routes: function.routes.clone(),
         });
     }
+    print_access(&manifest);
     Ok((manifest, deployed))
+}
+
+/// Says which routes answer without a token, so nobody ships an open
+/// route by accident.
+fn print_access(manifest: &Manifest) {
+    let tenant_has_auth = manifest.auth.is_some();
+    println!("access:");
+    for function in &manifest.functions {
+        for (route, access) in function.route_access(tenant_has_auth) {
+            println!("  {route} ({}): {access}", function.name);
+        }
+    }
 }

@@ -1,13 +1,16 @@
-//! The `warden` command line: `serve`, `deploy`, `up`, `tenants`, `versions`.
+//! The `warden` command line: `serve`, `deploy`, `up`, `tenants`,
+//! `versions`, `keys` and `token`.
 //!
 //! Every failure prints one `error: ...` line saying what to do about it
 //! and exits with status 1; usage mistakes exit with clap's status 2.
 
 mod deploy;
 mod error;
+mod keys;
 mod list;
 mod serve;
 
+pub use deploy::{Deployed, deploy};
 pub use error::CliError;
 pub use warden_api::{AdminClient, ClientError};
 
@@ -36,6 +39,12 @@ enum Command {
     Tenants(AdminArgs),
     /// List versions of a tenant's functions.
     Versions(VersionsArgs),
+    /// Manage a tenant's signing keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Mint an access token with a tenant's active key.
+    #[command(subcommand)]
+    Token(keys::TokenCommand),
 }
 
 /// Where and how to serve.
@@ -141,6 +150,8 @@ pub fn main() -> ExitCode {
                 let client = admin_client(&args.admin)?;
                 list::versions(&client, &args.tenant, args.function.as_deref()).await
             }
+            Command::Keys(command) => keys::keys(command).await,
+            Command::Token(command) => keys::token(command).await,
         }
     });
     match result {

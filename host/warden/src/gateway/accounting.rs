@@ -46,6 +46,8 @@ pub struct Accounting {
     /// Why the function failed before its response, in full (trap,
     /// backtrace, host error chain): for the log line only.
     pub error_detail: Option<String>,
+    /// The verified subject, when a token was verified.
+    pub subject: Option<String>,
     /// Where the line goes.
     pub access_log: Arc<AccessLog>,
 }
@@ -85,6 +87,7 @@ impl EndOfBody for Accounting {
             version: &self.version,
             method: &self.method,
             path: &self.path,
+            subject: self.subject.as_deref().unwrap_or(""),
             status: self.status,
             duration_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
             bytes_out: bytes,
@@ -122,6 +125,7 @@ mod tests {
             admitted: None,
             max_response_bytes: u64::MAX,
             error_detail: None,
+            subject: None,
             access_log: Arc::new(AccessLog::disabled()),
         };
         assert!(!accounting.aborted());
@@ -157,6 +161,7 @@ mod tests {
             admitted: None,
             max_response_bytes: u64::MAX,
             error_detail: None,
+            subject: None,
             access_log: Arc::new(AccessLog::disabled()),
         };
         assert!(

@@ -1,30 +1,37 @@
-//! Step: authentication. The seam where the gateway verifies credentials
-//! before any guest runs and hands the function a verified principal (the
-//! `auth` interface), never the raw token.
+//! Step: authentication. The gateway verifies credentials before any guest
+//! runs and hands the function a verified principal (the `auth` interface),
+//! never the raw token: unless the route says `forward_token = true`, the
+//! `Authorization` header is removed before the guest sees the request.
 //!
-//! Today no tenant configures auth, so [`Anonymous`] admits every request
-//! without a principal; gateway auth (per-tenant keys, JWT validation,
-//! scopes, replay and step-up) fills this trait.
+//! [`TokenAuth`] binds the auth plugin's verifier (strict JWT validation,
+//! scopes, step-up, replay) to the route's [`AuthPlan`](super::AuthPlan);
+//! [`Anonymous`] admits everything (for tests of the other steps).
 
 use super::GatewayError;
 use super::routes::RouteTarget;
+use crate::metrics::AuthOutcome;
 use async_trait::async_trait;
-use http::HeaderMap;
+use http::{HeaderMap, Method, header};
+use std::sync::Arc;
+use warden_plugin_auth::{VerifiedPrincipal, Verifier, unix_now};
 use warden_runtime::Principal;
 
 /// Decides who a request runs for, or refuses it.
 #[async_trait]
 pub trait Authenticate: Send + Sync + 'static {
     /// The verified principal for a request to `target` (`None`: the route
-    /// is public and the request anonymous), or the refusal.
+    /// is public and the request anonymous), or the refusal. May remove
+    /// credentials from `headers` that the guest must not see.
     async fn authenticate(
         &self,
         target: &RouteTarget,
-        headers: &HeaderMap,
+        method: &Method,
+        path: &str,
+        headers: &mut HeaderMap,
     ) -> Result<Option<Principal>, GatewayError>;
 }
 
-/// Every route is public: no principal, nothing refused.
+/// Every route is public: no principal, nothing refused, nothing removed.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Anonymous;
 
@@ -33,9 +40,87 @@ impl Authenticate for Anonymous {
     async fn authenticate(
         &self,
         _target: &RouteTarget,
-        _headers: &HeaderMap,
+        _method: &Method,
+        _path: &str,
+        _headers: &mut HeaderMap,
     ) -> Result<Option<Principal>, GatewayError> {
         Ok(None)
+    }
+}
+
+/// Bearer tokens checked by the auth plugin against the route's policy.
+#[derive(Debug, Clone)]
+pub struct TokenAuth {
+    verifier: Arc<Verifier>,
+}
+
+impl TokenAuth {
+    /// Auth through `verifier` (the node's one; the reloader keeps its
+    /// tenant settings current).
+    pub fn new(verifier: Arc<Verifier>) -> Self {
+        Self { verifier }
+    }
+}
+
+/// What an `Authorization` header gives the verifier: the value, or a
+/// stand-in that fails as "not a bearer token" when there are several
+/// headers or the value is not visible ASCII (never guess which one).
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let first = values.next()?;
+    if values.next().is_some() {
+        return Some("");
+    }
+    Some(first.to_str().unwrap_or(""))
+}
+
+#[async_trait]
+impl Authenticate for TokenAuth {
+    async fn authenticate(
+        &self,
+        target: &RouteTarget,
+        method: &Method,
+        path: &str,
+        headers: &mut HeaderMap,
+    ) -> Result<Option<Principal>, GatewayError> {
+        let Some(policy) = target.auth.policy(method.as_str(), path) else {
+            return Ok(None);
+        };
+        let decision = self
+            .verifier
+            .authorize(&target.tenant, authorization(headers), policy, unix_now())
+            .await;
+        if !policy.forward_token {
+            headers.remove(header::AUTHORIZATION);
+        }
+        match decision {
+            Ok(Some(verified)) => {
+                target.metrics.record_auth(AuthOutcome::Allowed);
+                Ok(Some(principal(verified)))
+            }
+            Ok(None) => {
+                target.metrics.record_auth(AuthOutcome::Anonymous);
+                Ok(None)
+            }
+            Err(refused) => {
+                target
+                    .metrics
+                    .record_auth(AuthOutcome::Refused(refused.reason().as_str()));
+                Err(GatewayError::Auth(refused))
+            }
+        }
+    }
+}
+
+/// What the guest may know of a verified token.
+fn principal(verified: VerifiedPrincipal) -> Principal {
+    Principal {
+        subject: verified.subject,
+        tenant: verified.tenant.as_str().to_string(),
+        scopes: verified.scopes,
+        claims: verified.claims,
+        auth_time: verified.auth_time,
+        methods: verified.amr,
     }
 }
 
@@ -47,14 +132,28 @@ mod tests {
     #[tokio::test]
     async fn anonymous_admits_without_a_principal_even_with_a_token() {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            http::header::AUTHORIZATION,
-            "Bearer x".parse().expect("value"),
-        );
+        headers.insert(header::AUTHORIZATION, "Bearer x".parse().expect("value"));
         let principal = Anonymous
-            .authenticate(&target(None), &headers)
+            .authenticate(&target(None), &Method::GET, "/", &mut headers)
             .await
             .expect("admitted");
         assert_eq!(principal, None);
+        assert!(headers.contains_key(header::AUTHORIZATION));
+    }
+
+    #[test]
+    fn several_or_non_ascii_authorization_headers_are_no_token_to_guess_from() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(authorization(&headers), None);
+        headers.append(header::AUTHORIZATION, "Bearer a".parse().expect("value"));
+        assert_eq!(authorization(&headers), Some("Bearer a"));
+        headers.append(header::AUTHORIZATION, "Bearer b".parse().expect("value"));
+        assert_eq!(authorization(&headers), Some(""));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            http::HeaderValue::from_bytes(b"Bearer \xff").expect("value"),
+        );
+        assert_eq!(authorization(&headers), Some(""));
     }
 }

@@ -54,9 +54,30 @@ pub enum GatewayError {
     /// The rate limiter is unreachable and the tier fails closed.
     #[error("rate limiting is unavailable and this tenant's tier fails closed; retry shortly")]
     LimiterUnavailable,
+    /// The request's credentials were refused (401/403, or 503 when a
+    /// store the decision needs is down: auth fails closed).
+    #[error("{}", auth_message(.0))]
+    Auth(warden_plugin_auth::AuthError),
+    /// The tenant's keys could not be read for its JWKS.
+    #[error("the signing keys are unavailable; retry shortly")]
+    KeysUnavailable,
     /// The guest failed.
     #[error(transparent)]
     Invoke(#[from] InvokeError),
+}
+
+/// What a refused client is told: the kind of refusal and the check that
+/// failed (e.g. `expired`), never the token or a claim's value.
+fn auth_message(e: &warden_plugin_auth::AuthError) -> String {
+    let reason = e.reason().as_str();
+    match e.code() {
+        "invalid_token" => format!("a valid bearer token is required ({reason})"),
+        "insufficient_scope" => "the token lacks a scope this route requires".to_string(),
+        "insufficient_user_authentication" => {
+            "this route requires a stronger or more recent authentication".to_string()
+        }
+        _ => "authentication is unavailable; retry shortly".to_string(),
+    }
 }
 
 impl GatewayError {
@@ -78,6 +99,11 @@ impl GatewayError {
             Self::LimiterUnavailable => {
                 (StatusCode::SERVICE_UNAVAILABLE, "rate_limiter_unavailable")
             }
+            Self::Auth(e) => (
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED),
+                e.code(),
+            ),
+            Self::KeysUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "auth_unavailable"),
             Self::Invoke(e) => {
                 let (status, code) = e.status_and_code();
                 (
@@ -128,6 +154,12 @@ impl GatewayError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if let Self::Auth(e) = self
+            && let Some(challenge) = e.www_authenticate()
+            && let Ok(value) = HeaderValue::from_str(&challenge)
+        {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
         if let Self::RateLimited(retry_after) = self {
             if let Ok(value) = HeaderValue::from_str(retry_after) {
                 headers.insert(header::RETRY_AFTER, value);

@@ -1,9 +1,9 @@
 //! The public gateway: a pipeline of small steps, one file each.
 //!
 //! ```text
-//! request id -> route -> body cap (declared) -> admission -> tier limits
-//!   -> auth -> version select -> invoke (body capped while it streams)
-//!   -> accounting at the response body's end
+//! request id -> [JWKS of the host's tenant] -> route -> body cap (declared)
+//!   -> admission -> tier limits -> auth -> version select
+//!   -> invoke (body capped while it streams) -> accounting at body end
 //! ```
 //!
 //! Each step takes what it needs and returns what it produced (or the
@@ -22,10 +22,12 @@
 mod accounting;
 mod admission;
 mod auth;
+mod auth_plan;
 mod body;
 mod body_cap;
 mod error;
 mod invoke;
+mod jwks;
 mod request_id;
 mod route;
 mod routes;
@@ -35,7 +37,8 @@ mod version;
 
 pub use accounting::Accounting;
 pub use admission::{Admission, Admitted};
-pub use auth::{Anonymous, Authenticate};
+pub use auth::{Anonymous, Authenticate, TokenAuth};
+pub use auth_plan::AuthPlan;
 pub use body::GatewayBody;
 pub use error::GatewayError;
 pub use request_id::{REQUEST_ID_HEADER, request_id};
@@ -65,6 +68,7 @@ pub struct Gateway {
     caps: Arc<Capabilities>,
     routes: Routes,
     auth: Arc<dyn Authenticate>,
+    keys: Option<Arc<warden_plugin_auth::KeyManager>>,
     admission: Admission,
     unrouted: RouteMetrics,
     guest_log_bytes: usize,
@@ -92,6 +96,14 @@ struct Served {
     admitted: Admitted,
     log: GuestLog,
     body_over_cap: Arc<AtomicBool>,
+    subject: Option<String>,
+}
+
+/// How a request was answered: by the pipeline (a guest or a refusal), or
+/// by the platform itself before any route (the tenant's JWKS).
+enum Outcome {
+    Pipeline(Result<Served, Refused>),
+    Platform(warden_plugin_auth::Tenant, Response<GatewayBody>),
 }
 
 /// A request the gateway answered itself, with what was known by then.
@@ -153,12 +165,25 @@ impl Gateway {
             caps,
             routes,
             auth: Arc::new(Anonymous),
+            keys: None,
             admission: Admission::new(max_inflight, memory_budget_mb, metrics.clone()),
             unrouted: metrics.route("", ""),
             guest_log_bytes,
             access_log: Arc::new(access_log),
             debug_token,
         }
+    }
+
+    /// Verifies credentials with `auth` and publishes each tenant's keys
+    /// from `keys` at `/.well-known/jwks.json`.
+    pub fn with_auth(
+        mut self,
+        auth: Arc<dyn Authenticate>,
+        keys: Arc<warden_plugin_auth::KeyManager>,
+    ) -> Self {
+        self.auth = auth;
+        self.keys = Some(keys);
+        self
     }
 
     /// Whether the request proved it may see failure detail.
@@ -192,7 +217,16 @@ impl Gateway {
         let method = req.method().to_string();
         let path = req.uri().path().to_string();
         let debug = self.wants_debug(req.headers());
-        let outcome = self.pipeline(req).instrument(span).await;
+        let outcome = match self.jwks_request(&req) {
+            Some((keys, tenant)) => {
+                let head = req.method() == http::Method::HEAD;
+                match jwks::answer(keys, &tenant, head).await {
+                    Ok(response) => Outcome::Platform(tenant, response),
+                    Err(e) => Outcome::Pipeline(Err(Refused::from(e))),
+                }
+            }
+            None => Outcome::Pipeline(self.pipeline(req).instrument(span).await),
+        };
         let mut accounting = Accounting {
             start,
             request_id,
@@ -209,10 +243,23 @@ impl Gateway {
             admitted: None,
             max_response_bytes: u64::MAX,
             error_detail: None,
+            subject: None,
             access_log: self.access_log.clone(),
+        };
+        let outcome = match outcome {
+            Outcome::Pipeline(outcome) => outcome,
+            Outcome::Platform(tenant, mut response) => {
+                accounting.tenant = tenant.as_str().to_string();
+                accounting.status = response.status().as_u16();
+                if let Ok(value) = HeaderValue::from_str(&accounting.request_id) {
+                    response.headers_mut().insert(REQUEST_ID_HEADER, value);
+                }
+                return response.map(|body| TrackedBody::new(body, accounting));
+            }
         };
         let (mut response, matched, rate) = match outcome {
             Ok(served) => {
+                accounting.subject = served.subject;
                 accounting.version = served.selected.version().to_string();
                 accounting.log = Some(served.log);
                 accounting.guest_body = true;
@@ -253,6 +300,18 @@ impl Gateway {
         response.map(|body| TrackedBody::new(body, accounting))
     }
 
+    /// The keys and tenant of a JWKS request the platform answers itself.
+    fn jwks_request<B>(
+        &self,
+        req: &Request<B>,
+    ) -> Option<(
+        &Arc<warden_plugin_auth::KeyManager>,
+        warden_plugin_auth::Tenant,
+    )> {
+        let keys = self.keys.as_ref()?;
+        Some((keys, jwks::wanted(&self.routes.load(), req)?))
+    }
+
     /// The steps, in order.
     async fn pipeline(&self, mut req: Request<Incoming>) -> Result<Served, Refused> {
         let matched = route::find(&self.routes.load(), &req)?;
@@ -275,11 +334,13 @@ impl Gateway {
             )
             .await;
         checked.map_err(|e| Refused::at(&matched, &rate, e))?;
+        let (method, uri) = (req.method().clone(), req.uri().clone());
         let principal = self
             .auth
-            .authenticate(&target, req.headers())
+            .authenticate(&target, &method, uri.path(), req.headers_mut())
             .await
             .map_err(|e| Refused::at(&matched, &rate, e))?;
+        let subject = principal.as_ref().map(|p| p.subject.clone());
         let selected = version::select(&target, principal.as_ref())
             .map_err(|e| Refused::at(&matched, &rate, e))?;
         route::mark(&mut req, &matched);
@@ -308,6 +369,7 @@ impl Gateway {
             admitted,
             log,
             body_over_cap,
+            subject,
         })
     }
 }

@@ -4,6 +4,7 @@
 //! changes, then swapped in atomically; a lookup is a hash lookup on the
 //! host and a scan of that tenant's few path prefixes.
 
+use super::auth_plan::AuthPlan;
 use super::tier::TenantPolicy;
 use crate::config::EffectiveLimits;
 use crate::metrics::RouteMetrics;
@@ -11,7 +12,7 @@ use arc_swap::ArcSwap;
 use std::collections::HashMap;
 use std::sync::Arc;
 use warden_plugin_core::Tenant;
-use warden_registry::normalize_route;
+use warden_registry::path_within;
 use warden_runtime::Prepared;
 
 /// Where a matched request goes.
@@ -29,6 +30,8 @@ pub struct RouteTarget {
     pub limits: EffectiveLimits,
     /// Pre-resolved metric handles, so the hot path only does atomics.
     pub metrics: RouteMetrics,
+    /// Which auth policy covers which of its requests.
+    pub auth: AuthPlan,
 }
 
 /// The node's route table, swapped whole by the reloader and read without
@@ -125,6 +128,11 @@ impl RouteTable {
         Lookup::NoRoute(tenant)
     }
 
+    /// The tenant served at `host` (with or without port), if any.
+    pub fn tenant_at(&self, host: &str) -> Option<&str> {
+        self.tenant_for(strip_port(host)).map(|(name, _)| name)
+    }
+
     fn tenant_for(&self, host: &str) -> Option<(&str, &Arc<TenantRoutes>)> {
         let lower;
         let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -162,14 +170,7 @@ fn strip_port(host: &str) -> &str {
 /// A prefix matches on a segment boundary: `/hello` serves `/hello`,
 /// `/hello/x` and `/hello?q`, but not `/helloworld`.
 fn path_matches(prefix: &str, path: &str) -> bool {
-    let prefix = normalize_route(prefix);
-    if prefix == "/" {
-        return true;
-    }
-    match path.strip_prefix(prefix) {
-        Some(rest) => rest.is_empty() || rest.starts_with('/'),
-        None => false,
-    }
+    path_within(warden_registry::normalize_route(prefix), path)
 }
 
 #[cfg(test)]
@@ -193,6 +194,7 @@ pub(crate) mod tests {
             limits: crate::config::HostConfig::default()
                 .effective_limits(&Default::default(), &tier),
             metrics: Metrics::new().route("acme", "f"),
+            auth: AuthPlan::default(),
         }
     }
 

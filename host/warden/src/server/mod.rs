@@ -16,7 +16,7 @@ pub use reloader::Reloader;
 
 use crate::admin::AdminState;
 use crate::config::HostConfig;
-use crate::gateway::{Gateway, RouteTable};
+use crate::gateway::{Gateway, RouteTable, TokenAuth};
 use crate::metrics::Metrics;
 use anyhow::Context as _;
 use arc_swap::ArcSwap;
@@ -69,6 +69,9 @@ impl Warden {
         let runtime = Arc::new(Runtime::new(&config.pool, &data_dir.join("artifacts"))?);
         let metrics = Arc::new(Metrics::new());
         let caps = Arc::new(build_capabilities(&config).await?);
+        let auth = warden_plugin_auth::build(&config.auth_config(), Some(caps.kv.store().clone()))
+            .await
+            .context("building gateway auth ([auth])")?;
         let (access_log, access_log_writer) = if config.access_log {
             let (log, writer) = crate::telemetry::AccessLog::stdout()?;
             (log, Some(writer))
@@ -77,17 +80,23 @@ impl Warden {
         };
         let (admin_token, token_created) = crate::admin::token::load_or_create(&data_dir)?;
         let routes = Arc::new(ArcSwap::from_pointee(RouteTable::new(&config.base_domain)));
-        let gateway = Arc::new(Gateway::new(
-            runtime.clone(),
-            caps.clone(),
-            metrics.clone(),
-            routes.clone(),
-            config.pool.max_inflight,
-            config.memory_budget_mb(),
-            config.guest_log_bytes,
-            access_log,
-            admin_token.clone(),
-        ));
+        let gateway = Arc::new(
+            Gateway::new(
+                runtime.clone(),
+                caps.clone(),
+                metrics.clone(),
+                routes.clone(),
+                config.pool.max_inflight,
+                config.memory_budget_mb(),
+                config.guest_log_bytes,
+                access_log,
+                admin_token.clone(),
+            )
+            .with_auth(
+                Arc::new(TokenAuth::new(auth.verifier.clone())),
+                auth.keys.clone(),
+            ),
+        );
 
         let listener = TcpListener::bind(config.listen)
             .await
@@ -112,7 +121,8 @@ impl Warden {
             routes,
             metrics.clone(),
             config.clone(),
-        );
+        )
+        .with_verifier(auth.verifier.clone());
         let feed = store.subscribe();
         reloader.load_all().await.context("loading routes")?;
         let applied = reloader.applied();
@@ -126,6 +136,7 @@ impl Warden {
             gateway: gateway.clone(),
             metrics,
             admin_token,
+            auth,
             applied,
             ready: AtomicBool::new(false),
         });

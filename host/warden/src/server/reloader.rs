@@ -14,7 +14,7 @@
 //! target of a version, the runtime drops its compiled code.
 
 use crate::config::{DEFAULT_TIER, HostConfig, Tier};
-use crate::gateway::{RouteTable, RouteTarget, Routes, TenantPolicy, TenantRoutes};
+use crate::gateway::{AuthPlan, RouteTable, RouteTarget, Routes, TenantPolicy, TenantRoutes};
 use crate::metrics::Metrics;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -37,6 +37,7 @@ pub struct Reloader {
     routes: Routes,
     metrics: Arc<Metrics>,
     config: Arc<HostConfig>,
+    verifier: Option<Arc<warden_plugin_auth::Verifier>>,
     applied: watch::Sender<u64>,
     /// Each tenant's concurrency slots, kept across reloads so a reload
     /// never resets how many requests are in flight.
@@ -68,9 +69,17 @@ impl Reloader {
             routes,
             metrics,
             config,
+            verifier: None,
             applied: watch::channel(0).0,
             tenant_slots: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Keeps `verifier`'s tenant settings (issuer, audiences, external
+    /// issuers) in step with the registry.
+    pub fn with_verifier(mut self, verifier: Arc<warden_plugin_auth::Verifier>) -> Self {
+        self.verifier = Some(verifier);
+        self
     }
 
     /// The revision applied so far; admin handlers wait on it so that a
@@ -184,6 +193,9 @@ impl Reloader {
             }
             None => {
                 table.remove_tenant(name);
+                if let (Some(verifier), Ok(tenant)) = (&self.verifier, Tenant::new(name)) {
+                    verifier.remove_tenant(&tenant);
+                }
                 if let Ok(mut slots) = self.tenant_slots.lock() {
                     slots.remove(name);
                 }
@@ -206,6 +218,7 @@ impl Reloader {
             tracing::error!(tenant = %tenant.name, "invalid tenant name in the registry");
             return TenantRoutes::default();
         };
+        self.apply_auth(&tenant_id, tenant);
         let slots = self.tenant_slots(&tenant.name, tier.max_concurrent);
         let policy = Arc::new(TenantPolicy::new(tier_name, tier, slots));
         let mut targets = Vec::with_capacity(functions.len());
@@ -217,10 +230,25 @@ impl Reloader {
                 prepared: self.prepare_active(function).await,
                 limits: self.config.effective_limits(&function.limits, tier),
                 metrics: self.metrics.route(&function.tenant, &function.name),
+                auth: AuthPlan::new(tenant.auth.is_some(), function),
             };
             targets.push((function.routes.clone(), Arc::new(target)));
         }
         TenantRoutes::new(targets)
+    }
+
+    /// Hands the tenant's auth settings to the verifier. Settings the
+    /// registry accepted always validate; should they not, the tenant's
+    /// protected routes refuse every token (fail closed), never open.
+    fn apply_auth(&self, tenant: &Tenant, record: &TenantRecord) {
+        let Some(verifier) = &self.verifier else {
+            return;
+        };
+        let settings = record.auth.clone().unwrap_or_default();
+        if let Err(error) = verifier.set_tenant(tenant, settings) {
+            tracing::error!(%tenant, %error, "invalid auth settings; its tokens are refused");
+            verifier.remove_tenant(tenant);
+        }
     }
 
     fn tier_of<'a>(&'a self, tenant: &'a TenantRecord) -> Option<(&'a str, &'a Tier)> {

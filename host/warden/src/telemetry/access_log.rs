@@ -48,6 +48,10 @@ pub struct AccessLine<'a> {
     pub method: &'a str,
     /// Request path.
     pub path: &'a str,
+    /// `sub` of the verified token, when the gateway verified one (never
+    /// the token itself).
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub subject: &'a str,
     /// Response status.
     pub status: u16,
     /// From request head to the end of the response body.

@@ -201,6 +201,7 @@ impl TestNode {
         let spec = PutFunction {
             routes: routes.iter().map(|r| r.to_string()).collect(),
             limits: serde_json::from_value(limits).expect("limits"),
+            ..PutFunction::default()
         };
         api.put_function(tenant, function, &spec)
             .await

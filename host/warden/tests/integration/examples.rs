@@ -76,3 +76,76 @@ async fn without_gateway_auth_the_guest_sees_no_principal() {
     assert_eq!(json["has_scope"], false, "{json}");
     node.shutdown().await;
 }
+
+/// `examples/warden-auth.toml` as its comments drive it: public reads,
+/// writes only with a `todos:write` token, the subject as `created_by`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_auth_manifest_variant_protects_the_todo_writes() {
+    let node = TestNode::start().await;
+    let manifest =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/warden-auth.toml");
+    warden::cli::deploy(&node.api(), &manifest)
+        .await
+        .expect("deployed");
+    let api = node.api();
+    api.create_key("shop", &Default::default())
+        .await
+        .expect("key");
+    let write = r#"{"title": "buy milk"}"#;
+    let anonymous = node
+        .call(Method::POST, "shop.localhost", "/todos", write)
+        .await;
+    assert_eq!(
+        anonymous.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        anonymous.text()
+    );
+    let mint = |scopes: Vec<String>| warden::api::MintToken {
+        subject: "alice".into(),
+        scopes,
+        ..Default::default()
+    };
+    let reader = api
+        .mint_token("shop", &mint(vec!["todos:read".into()]))
+        .await
+        .expect("token")
+        .token;
+    let bearer = format!("Bearer {reader}");
+    let r = node
+        .call_with(
+            Method::POST,
+            "shop.localhost",
+            "/todos",
+            write,
+            &[("authorization", &bearer)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let writer = api
+        .mint_token("shop", &mint(vec!["todos:write".into()]))
+        .await
+        .expect("token")
+        .token;
+    let bearer = format!("Bearer {writer}");
+    let created = node
+        .call_with(
+            Method::POST,
+            "shop.localhost",
+            "/todos",
+            write,
+            &[("authorization", &bearer)],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(created.json()["created_by"], "alice", "{}", created.text());
+    let listed = node.get("shop.localhost", "/todos?limit=10").await;
+    assert_eq!(
+        listed.status,
+        StatusCode::OK,
+        "reads are public: {}",
+        listed.text()
+    );
+    assert!(listed.text().contains("buy milk"), "{}", listed.text());
+    node.shutdown().await;
+}

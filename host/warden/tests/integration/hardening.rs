@@ -45,6 +45,7 @@ async fn a_tenant_cannot_take_names_under_the_base_domain_or_under_another_tenan
     let put = |hosts: &[&str]| warden::api::PutTenant {
         hosts: hosts.iter().map(|h| h.to_string()).collect(),
         tier: None,
+        ..Default::default()
     };
     api.put_tenant("neighbour", &put(&["neighbour.example"]))
         .await
@@ -206,6 +207,7 @@ async fn routes_that_the_router_treats_as_one_conflict_and_route_counts_are_capp
     let spec = |routes: Vec<String>| warden::api::PutFunction {
         routes,
         limits: Default::default(),
+        ..Default::default()
     };
     api.put_function("acme", "a", &spec(vec!["/dup".into()]))
         .await
@@ -238,6 +240,7 @@ async fn function_without_versions(node: &TestNode) -> warden::api::AdminClient 
         &warden::api::PutFunction {
             routes: vec!["/f".into()],
             limits: Default::default(),
+            ..Default::default()
         },
     )
     .await

@@ -6,6 +6,7 @@
 mod common;
 
 mod admin;
+mod auth;
 mod capabilities;
 mod cli;
 mod components_used;

@@ -5,7 +5,7 @@
 use crate::common::{TestNode, component};
 use http::StatusCode;
 use std::time::Duration;
-use warden::registry::{FunctionLimits, digest_of};
+use warden::registry::{FunctionSpec, TenantSpec, digest_of};
 use warden_test_components as guests;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -16,14 +16,12 @@ async fn a_write_made_directly_through_the_store_is_served() {
     let digest = digest_of(&bytes);
     warden.blobs().put(&digest, &bytes).expect("blob");
     let store = warden.store();
-    store.put_tenant("direct", &[], None).await.expect("tenant");
     store
-        .put_function(
-            "direct",
-            "hello",
-            &["/hi".into()],
-            FunctionLimits::default(),
-        )
+        .put_tenant("direct", &TenantSpec::default())
+        .await
+        .expect("tenant");
+    store
+        .put_function("direct", "hello", &FunctionSpec::with_routes(&["/hi"]))
         .await
         .expect("function");
     store

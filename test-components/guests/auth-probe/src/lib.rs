@@ -1,6 +1,8 @@
 //! Answers with the verified principal as the guest sees it:
 //! `{"principal": null}` without one, else its fields, plus whether it has
-//! the scope named by the `scope` query parameter. Tests the `auth` import.
+//! the scope named by the `scope` query parameter, and whether the raw
+//! `Authorization` header reached it. Tests the `auth` import and that the
+//! gateway strips the token unless the route forwards it.
 
 use serde_json::json;
 use warden_sdk::{Request, Response, auth};
@@ -10,9 +12,15 @@ fn handle(req: Request) -> Response {
     let principal = auth::principal();
     let scope = req.query_param("scope");
     let has_scope = scope.as_deref().map(auth::has_scope);
+    let saw_authorization = req.header("authorization").is_some();
     Response::json(
         200,
-        &json!({ "principal": principal, "scope": scope, "has_scope": has_scope }),
+        &json!({
+            "principal": principal,
+            "scope": scope,
+            "has_scope": has_scope,
+            "saw_authorization": saw_authorization,
+        }),
     )
 }
 
