@@ -455,3 +455,80 @@ fn a_kv_write_acknowledged_before_kill_9_is_there_after_restart() {
     server.signal("-TERM");
     assert_eq!(server.wait(), 0);
 }
+
+/// `warden keys create|list|rotate|retire` and `warden token mint` against
+/// a running server: public halves only, and a minted token the gateway
+/// accepts; `deploy` says which routes need a token.
+#[test]
+fn keys_and_tokens_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    let manifest = dir.path().join("warden.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "tenant = \"acme\"\n[auth]\nissuer = \"https://acme.test/\"\naudiences = [\"acme-api\"]\n\n[[functions]]\nname = \"probe\"\ncomponent = \"{}\"\nroutes = [\"/whoami\"]\n[functions.route_auth]\n\"GET /whoami/open\" = {{ public = true }}\n",
+            guests::AUTH_PROBE
+        ),
+    )
+    .expect("manifest");
+    let admin_url = format!("http://{}", server.admin);
+    let data_dir = data.to_str().expect("utf8");
+    let warden = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--data-dir", data_dir]);
+        let (code, out, err) = run(&all, &[("WARDEN_ADMIN_URL", &admin_url)]);
+        assert_eq!(code, 0, "warden {args:?}: {out}{err}");
+        out
+    };
+    let out = warden(&["deploy", manifest.to_str().expect("utf8")]);
+    assert!(out.contains("/whoami (probe): token required"), "{out}");
+
+    let created = warden(&["keys", "create", "acme"]);
+    let kid = created.split('\t').next().expect("kid").to_string();
+    assert!(
+        created.contains("EdDSA") && created.contains("Active"),
+        "{created}"
+    );
+    let rotated = warden(&["keys", "rotate", "acme", "--alg", "ES256"]);
+    assert!(rotated.contains("ES256"), "{rotated}");
+    let listed = warden(&["keys", "list", "acme"]);
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(
+        listed.contains(&format!("{kid}\tEdDSA\tVerifyOnly")),
+        "{listed}"
+    );
+    let retired = warden(&["keys", "retire", "acme", &kid]);
+    assert!(retired.contains("Retired"), "{retired}");
+
+    let token = warden(&["token", "mint", "acme", "--sub", "alice", "--scope", "a"]);
+    let token = token.trim();
+    assert_eq!(token.split('.').count(), 3, "{token}");
+    let request = format!(
+        "GET /whoami HTTP/1.1\r\nHost: acme.localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    let mut stream = std::net::TcpStream::connect(server.addr).expect("connect");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).expect("read");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"subject\":\"alice\""), "{answer}");
+
+    let (code, _, err) = run(
+        &[
+            "keys",
+            "create",
+            "acme",
+            "--alg",
+            "HS512",
+            "--data-dir",
+            data_dir,
+        ],
+        &[("WARDEN_ADMIN_URL", &admin_url)],
+    );
+    assert_eq!(code, 2, "a usage mistake: {err}");
+    assert!(err.contains("unknown algorithm"), "{err}");
+    server.signal("-TERM");
+    assert_eq!(server.wait(), 0);
+}
