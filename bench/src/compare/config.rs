@@ -22,6 +22,9 @@ pub enum Scenario {
     /// The CRUD example seeded with users and documents through Warden,
     /// then a CRUD mix.
     Seed,
+    /// A token-protected todo read (tier check, cache, kv) next to hello,
+    /// with the verified-token cache on and off.
+    Full,
     /// All of the above.
     All,
 }
@@ -271,6 +274,7 @@ impl Config {
                 Scenario::Cold,
                 Scenario::Tenants,
                 Scenario::Seed,
+                Scenario::Full,
             ];
         }
         scenarios.sort();

@@ -12,6 +12,7 @@ pub mod cold;
 pub mod config;
 pub mod context;
 pub mod crud;
+pub mod full;
 pub mod hello;
 pub mod json;
 pub mod measure;
@@ -45,6 +46,7 @@ pub fn run(args: CompareArgs) -> Result<bool> {
             Scenario::Cold => cold::run(&mut ctx),
             Scenario::Tenants => tenants::run(&mut ctx),
             Scenario::Seed => seed::run(&mut ctx),
+            Scenario::Full => full::run(&mut ctx),
             Scenario::All => continue,
         };
         println!("{}", table.render());

@@ -68,6 +68,11 @@ impl WardenNode {
         })
     }
 
+    /// Runs the node with host config `path` instead of `--warden-config`.
+    pub fn set_config(&mut self, path: PathBuf) {
+        self.config = Some(path);
+    }
+
     /// Starts `warden serve` and waits until both listeners accept
     /// connections; returns the time from spawn to listening.
     pub fn start(&mut self) -> Result<Duration> {
