@@ -47,11 +47,20 @@ pub(super) async fn create(
     Path(tenant): Path<String>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<KeyInfo>), AdminError> {
-    let tenant = tenant_of(&node, &tenant).await?;
-    let key = new_key(parse_json_or_default(&body)?)?;
+    let (tenant, key) = key_request(&node, &tenant, &body).await?;
     let info = node.auth.keys.create(&tenant, key, unix_now()).await?;
     tracing::info!(%tenant, kid = %info.kid, alg = ?info.alg, "signing key created");
     Ok((StatusCode::CREATED, Json(info)))
+}
+
+/// The tenant and the key a create or rotate body asks for.
+async fn key_request(
+    node: &AdminState,
+    tenant: &str,
+    body: &[u8],
+) -> Result<(Tenant, NewKey), AdminError> {
+    let tenant = tenant_of(node, tenant).await?;
+    Ok((tenant, new_key(parse_json_or_default(body)?)?))
 }
 
 pub(super) async fn list(
@@ -67,8 +76,7 @@ pub(super) async fn rotate(
     Path(tenant): Path<String>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<KeyInfo>), AdminError> {
-    let tenant = tenant_of(&node, &tenant).await?;
-    let key = new_key(parse_json_or_default(&body)?)?;
+    let (tenant, key) = key_request(&node, &tenant, &body).await?;
     let info = node.auth.keys.rotate(&tenant, key, unix_now()).await?;
     tracing::info!(%tenant, kid = %info.kid, "signing key rotated");
     Ok((StatusCode::CREATED, Json(info)))

@@ -55,7 +55,9 @@ mod tests {
     #[tokio::test]
     async fn every_failing_backend_is_reported_at_once() {
         let bad = "type = \"redis\"\nurl = \"ftp://nowhere\"";
+        let dir = tempfile::tempdir().expect("tempdir");
         let config = HostConfig {
+            data_dir: dir.path().to_path_buf(),
             cache: toml::from_str(bad).expect("cache"),
             rate_limit: toml::from_str(bad).expect("rate limit"),
             ..HostConfig::default()

@@ -101,42 +101,26 @@ async fn the_auth_manifest_variant_protects_the_todo_writes() {
         "{}",
         anonymous.text()
     );
-    let mint = |scopes: Vec<String>| warden::api::MintToken {
-        subject: "alice".into(),
-        scopes,
-        ..Default::default()
+    let post_with_scope = async |scope: &str| {
+        let request = warden::api::MintToken {
+            subject: "alice".into(),
+            scopes: vec![scope.to_string()],
+            ..Default::default()
+        };
+        let token = api.mint_token("shop", &request).await.expect("token").token;
+        let bearer = format!("Bearer {token}");
+        node.call_with(
+            Method::POST,
+            "shop.localhost",
+            "/todos",
+            write,
+            &[("authorization", &bearer)],
+        )
+        .await
     };
-    let reader = api
-        .mint_token("shop", &mint(vec!["todos:read".into()]))
-        .await
-        .expect("token")
-        .token;
-    let bearer = format!("Bearer {reader}");
-    let r = node
-        .call_with(
-            Method::POST,
-            "shop.localhost",
-            "/todos",
-            write,
-            &[("authorization", &bearer)],
-        )
-        .await;
+    let r = post_with_scope("todos:read").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
-    let writer = api
-        .mint_token("shop", &mint(vec!["todos:write".into()]))
-        .await
-        .expect("token")
-        .token;
-    let bearer = format!("Bearer {writer}");
-    let created = node
-        .call_with(
-            Method::POST,
-            "shop.localhost",
-            "/todos",
-            write,
-            &[("authorization", &bearer)],
-        )
-        .await;
+    let created = post_with_scope("todos:write").await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     assert_eq!(created.json()["created_by"], "alice", "{}", created.text());
     let listed = node.get("shop.localhost", "/todos?limit=10").await;
