@@ -11,7 +11,7 @@
 mod capabilities;
 mod reloader;
 
-pub use capabilities::build_capabilities;
+pub use capabilities::{build_capabilities, build_capabilities_with};
 pub use reloader::Reloader;
 
 use crate::admin::AdminState;
