@@ -48,6 +48,8 @@ pub struct Metrics {
     pub shed: Counter,
     /// Access-log lines dropped because the writer fell behind.
     pub access_log_dropped: Gauge,
+    /// Model calls and tokens (the model plugin's usage sink).
+    pub model: std::sync::Arc<crate::model_metrics::ModelMetrics>,
 }
 
 /// Handles for one (tenant, function): status-class counters and latency.
@@ -128,8 +130,11 @@ impl Metrics {
             "Requests refused at the node's concurrency bound",
             shed.clone(),
         );
+        let model =
+            std::sync::Arc::new(crate::model_metrics::ModelMetrics::register(&mut registry));
         Self {
             registry,
+            model,
             requests,
             duration,
             pool_in_use,

@@ -68,7 +68,7 @@ impl Warden {
         let blobs = BlobStore::open(data_dir.join("components"))?;
         let runtime = Arc::new(Runtime::new(&config.pool, &data_dir.join("artifacts"))?);
         let metrics = Arc::new(Metrics::new());
-        let caps = Arc::new(build_capabilities(&config).await?);
+        let caps = Arc::new(build_capabilities_with(&config, metrics.model.clone()).await?);
         let (access_log, access_log_writer) = if config.access_log {
             let (log, writer) = crate::telemetry::AccessLog::stdout()?;
             (log, Some(writer))
