@@ -9,6 +9,7 @@
 //! touches the route table.
 
 mod capabilities;
+mod model_policy;
 mod reloader;
 
 pub use capabilities::{build_capabilities, build_capabilities_with};
@@ -112,7 +113,8 @@ impl Warden {
             routes,
             metrics.clone(),
             config.clone(),
-        );
+        )
+        .with_model(caps.model.service().clone());
         let feed = store.subscribe();
         reloader.load_all().await.context("loading routes")?;
         let applied = reloader.applied();

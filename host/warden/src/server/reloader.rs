@@ -41,6 +41,8 @@ pub struct Reloader {
     /// Each tenant's concurrency slots, kept across reloads so a reload
     /// never resets how many requests are in flight.
     tenant_slots: Mutex<HashMap<String, (usize, Arc<Semaphore>)>>,
+    /// Where tenants' model policies go (see `model_policy.rs`).
+    model: Option<Arc<warden_plugin_model::ModelService>>,
 }
 
 impl std::fmt::Debug for Reloader {
@@ -70,7 +72,14 @@ impl Reloader {
             config,
             applied: watch::channel(0).0,
             tenant_slots: Mutex::new(HashMap::new()),
+            model: None,
         }
+    }
+
+    /// Also keeps each tenant's model policy on `service` up to date.
+    pub fn with_model(mut self, service: Arc<warden_plugin_model::ModelService>) -> Self {
+        self.model = Some(service);
+        self
     }
 
     /// The revision applied so far; admin handlers wait on it so that a
@@ -184,6 +193,9 @@ impl Reloader {
             }
             None => {
                 table.remove_tenant(name);
+                if let (Some(model), Ok(tenant)) = (&self.model, Tenant::new(name)) {
+                    model.remove_policy(&tenant);
+                }
                 if let Ok(mut slots) = self.tenant_slots.lock() {
                     slots.remove(name);
                 }
@@ -206,6 +218,9 @@ impl Reloader {
             tracing::error!(tenant = %tenant.name, "invalid tenant name in the registry");
             return TenantRoutes::default();
         };
+        if let Some(model) = &self.model {
+            super::model_policy::apply(model, &self.config, &tenant_id, tier_name);
+        }
         let slots = self.tenant_slots(&tenant.name, tier.max_concurrent);
         let policy = Arc::new(TenantPolicy::new(tier_name, tier, slots));
         let mut targets = Vec::with_capacity(functions.len());
