@@ -1,9 +1,13 @@
 //! The model capability through WIT, as a guest sees it: the builtin
-//! deterministic model, typed errors from a fake OpenAI-compatible server
-//! (real HTTP on 127.0.0.1), the cache, stream caps and tier budgets.
+//! deterministic model, SSE streaming end to end through a fake
+//! OpenAI-compatible server (real HTTP on 127.0.0.1), cancellation on
+//! client disconnect, typed errors, the cache, and the examples.
 
-use crate::common::{TestNode, component};
-use http::{Method, StatusCode};
+use crate::common::{Reply, TestNode, component};
+use bytes::Bytes;
+use http::{Method, Request, StatusCode, header};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Incoming;
 use serde_json::{Value, json};
 use std::time::Duration;
 use warden_plugin_testing::fake_openai::{FakeOpenAi, Fault};
@@ -40,6 +44,33 @@ async fn probe(node: &TestNode, tenant: &str, path: &str, body: Value) -> Value 
     let r = node.call(Method::POST, &host, path, body.to_string()).await;
     assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
     r.json()
+}
+
+/// A streaming GET to the gateway: the response with its body unread.
+async fn open(node: &TestNode, host: &str, path: &str) -> http::Response<Incoming> {
+    let req = Request::builder()
+        .uri(format!("http://{}{path}", node.addr))
+        .header(header::HOST, host)
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    node.client.request(req).await.expect("response head")
+}
+
+/// Reads frames until one carries text (`"text"`): the first chunk.
+async fn first_chunk(body: &mut Incoming) -> String {
+    loop {
+        let frame = body
+            .frame()
+            .await
+            .expect("the stream ended before its first chunk")
+            .expect("frame");
+        if let Ok(data) = frame.into_data() {
+            let text = String::from_utf8_lossy(&data).into_owned();
+            if text.contains("\"text\"") {
+                return text;
+            }
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,6 +111,78 @@ async fn the_builtin_model_answers_the_same_seed_with_the_same_text() {
         .await;
     let expected = a["ok"]["usage"]["output_tokens"].as_f64().expect("tokens");
     assert_eq!(output, expected);
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunks_reach_the_client_while_the_provider_is_still_generating() {
+    let fake = FakeOpenAi::start().await;
+    fake.set_reply("one two three four five six seven eight nine ten");
+    fake.set_chunk_delay(Duration::from_millis(150));
+    let node = node_with_model(&fake_section(&fake, "")).await;
+    node.deploy("acme", "chat", &["/chat"], &component(guests::CHAT))
+        .await;
+
+    let response = open(&node, "acme.localhost", "/chat?q=count+to+ten").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/event-stream"
+    );
+    let mut body = response.into_body();
+    let first = first_chunk(&mut body).await;
+    // Ordering, not time: the fake had not written its last chunk yet.
+    assert_eq!(
+        fake.completed_streams(),
+        0,
+        "the whole answer was generated before the client saw {first:?}"
+    );
+    assert!(first.contains(r#"{"text":"one"}"#), "{first}");
+    let rest = body.collect().await.expect("the rest").to_bytes();
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(rest.contains(r#"{"text":" ten"}"#), "{rest}");
+    let end = rest.find("event: end").expect("an end event");
+    assert!(rest[end..].contains(r#""model":"fake-model""#), "{rest}");
+    assert!(rest[end..].contains(r#""output_tokens":10"#), "{rest}");
+    assert_eq!(fake.completed_streams(), 1);
+    assert_eq!(fake.requests(CHAT_PATH), 1);
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_hangs_up_cancels_the_provider_call() {
+    let fake = FakeOpenAi::start().await;
+    let words: Vec<String> = (0..40).map(|i| format!("w{i}")).collect();
+    fake.set_reply(&words.join(" "));
+    fake.set_chunk_delay(Duration::from_millis(100));
+    let node = node_with_model(&fake_section(&fake, "")).await;
+    node.deploy("acme", "chat", &["/chat"], &component(guests::CHAT))
+        .await;
+
+    let response = open(&node, "acme.localhost", "/chat?q=go").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    first_chunk(&mut body).await;
+    // Hang up mid-stream: the connection closes with the body.
+    drop(body);
+    assert!(
+        fake.wait_for_disconnects(1, Duration::from_secs(10)).await,
+        "the provider never saw its client go away"
+    );
+    assert_eq!(fake.completed_streams(), 0, "the stream ran to its end");
+    // The stream's usage record says so (written as its task winds down).
+    let cancelled =
+        r#"warden_model_calls_total{tenant="acme",alias="chat",variant="",outcome="cancelled"} 1"#;
+    let mut seen = false;
+    for _ in 0..100 {
+        let metrics = node.admin(Method::GET, "/metrics", Bytes::new()).await;
+        if metrics.text().lines().any(|l| l == cancelled) {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(seen, "no cancelled usage record");
     node.shutdown().await;
 }
 
@@ -207,6 +310,72 @@ async fn open_streams_are_capped_per_request() {
         "{r}"
     );
     assert_eq!(r["error"]["code"], "invalid-request", "{r}");
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chat_example_streams_sse_from_the_builtin_model() {
+    let node = TestNode::start().await;
+    node.deploy("acme", "chat", &["/chat"], &component(guests::CHAT))
+        .await;
+    let r = node
+        .get("acme.localhost", "/chat?q=hello+there&seed=3")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let text = r.text();
+    let chunks = text.matches("data: {\"text\"").count();
+    assert!(chunks > 1, "several chunks: {text}");
+    assert!(text.trim_end().ends_with('}'), "{text}");
+    let end = text.find("event: end").expect("an end event");
+    assert!(text[end..].contains("\"model\":\"builtin-chat\""), "{text}");
+    let missing = node.get("acme.localhost", "/chat").await;
+    assert_eq!(
+        missing.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        missing.text()
+    );
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_semantic_search_example_finds_the_closest_document() {
+    let node = TestNode::start().await;
+    node.deploy(
+        "acme",
+        "search",
+        &["/search"],
+        &component(guests::SEMANTIC_SEARCH),
+    )
+    .await;
+    let docs = json!([
+        {"id": "pasta", "text": "boil the pasta in salted water for ten minutes"},
+        {"id": "tyres", "text": "check the tyre pressure of the car every month"},
+        {"id": "bread", "text": "knead the bread dough and let it rise in a warm place"},
+    ]);
+    let added: Reply = node
+        .call(
+            Method::POST,
+            "acme.localhost",
+            "/search/docs",
+            docs.to_string(),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.text());
+    assert_eq!(added.json()["indexed"], 3);
+    for (query, best) in [
+        ("how+long+to+boil+pasta+water", "pasta"),
+        ("car+tyre+pressure", "tyres"),
+        ("bread+dough", "bread"),
+    ] {
+        let r = node
+            .get("acme.localhost", &format!("/search?q={query}&k=2"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let json = r.json();
+        assert_eq!(json["results"][0]["id"], best, "{query}: {json}");
+        assert_eq!(json["results"].as_array().map(Vec::len), Some(2));
+    }
     node.shutdown().await;
 }
 
