@@ -75,6 +75,7 @@
 //! - [`rate_limit`]: GCRA buckets ([`rate_limit::check`]) and 429 responses;
 //! - [`flags`]: feature flags and variants;
 //! - [`auth`]: the verified principal;
+//! - [`model`]: chat completions, streams and embeddings by model alias;
 //!
 //! plus [`sleep`], which waits on the host's clock without using CPU.
 //!
@@ -113,6 +114,7 @@ mod http_interop;
 pub mod kv;
 mod macros;
 mod method;
+pub mod model;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 pub mod rate_limit;

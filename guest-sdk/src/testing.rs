@@ -51,3 +51,14 @@ pub fn clear_principal() {
     #[cfg(not(target_arch = "wasm32"))]
     crate::native::with(|state| state.principal = None);
 }
+
+/// Makes the model stand-in answer `reply` on this thread: `Ok(text)` as
+/// every completion (and stream, word by word), `Err(e)` as every call's
+/// error; `None` restores the default answer (`"echo: "` and the last user
+/// message).
+pub fn set_model_reply(reply: Option<Result<String, crate::model::Error>>) {
+    #[cfg(not(target_arch = "wasm32"))]
+    crate::native::with(|state| state.model_reply = reply);
+    #[cfg(target_arch = "wasm32")]
+    let _ = reply;
+}

@@ -12,6 +12,9 @@
 //! | [`HELLO`] | the hello example (warden-sdk): 200 `Hello from Warden!\n` on GET |
 //! | [`QUOTE_API`] | the pricing example: `POST /quote`, `GET /quote/health` |
 //! | [`TODO_API`] | the todo example: CRUD on `/todos` over kv, cache and rate-limit |
+//! | [`CHAT`] | the chat example: the model's answer as SSE, chunk by chunk |
+//! | [`SEMANTIC_SEARCH`] | the semantic-search example: embeddings in kv, cosine search |
+//! | [`MODEL_PROBE`] | one model call per request (`/complete`, `/stream`, `/embed`, `/open-streams`): the typed outcome as JSON |
 //! | [`ECHO`] | streams the body back; `x-request-id` -> `x-seen-request-id` |
 //! | [`STDIO`] | prints to stdout/stderr; JSON `{"env_vars", "fs_error", ...}` |
 //! | [`AUTH_PROBE`] | JSON `{"principal", "scope", "has_scope"}` (`?scope=x`) |

@@ -12,6 +12,7 @@
 pub(crate) mod cache;
 pub(crate) mod flags;
 pub(crate) mod kv;
+pub(crate) mod model;
 pub(crate) mod rate_limit;
 
 use std::cell::RefCell;
@@ -32,6 +33,8 @@ pub(crate) struct State {
     pub flags: HashMap<String, crate::flags::Variant>,
     /// What [`crate::auth::principal`] returns.
     pub principal: Option<crate::auth::Principal>,
+    /// What the model stand-in answers instead of its default.
+    pub model_reply: Option<Result<String, crate::model::Error>>,
 }
 
 thread_local! {

@@ -5,6 +5,7 @@
 //! `std` guest imports (their contexts are empty: no env, no preopens), and
 //! Warden's own interfaces. No sockets.
 
+use super::bindings::model::ModelView;
 use super::bindings::rate_limit::RateLimitView;
 use super::bindings::{self, auth::AuthView, cache::CacheView, flags::FlagsView, kv::KvView};
 use super::state::RequestState;
@@ -43,5 +44,8 @@ pub fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<RequestState>> {
     bindings::rate_limit::add_to_linker(l, |s| RateLimitView::new(&s.caps.rate_limit, &s.tenant))?;
     bindings::kv::add_to_linker(l, |s| KvView::new(&s.caps.kv, &s.tenant))?;
     bindings::flags::add_to_linker(l, |s| FlagsView::new(&s.caps.flags, &s.tenant))?;
+    bindings::model::add_to_linker(l, |s| {
+        ModelView::new(&s.caps.model, &s.tenant, &mut s.table, &mut s.model_call)
+    })?;
     Ok(linker)
 }

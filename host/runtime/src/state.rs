@@ -9,6 +9,7 @@
 
 use super::bindings::Capabilities;
 use super::bindings::auth::Principal;
+use super::bindings::model::ModelCall;
 use super::guest_log::GuestLog;
 use super::limits::{CpuMeter, MemoryLimiter};
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpVi
 pub struct RequestState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
-    table: ResourceTable,
+    pub(crate) table: ResourceTable,
     hooks: DenyOutbound,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) cpu: CpuMeter,
@@ -34,6 +35,8 @@ pub struct RequestState {
     pub(crate) caps: Arc<Capabilities>,
     /// Fill leases this request holds (`cache.get-or-lease`).
     pub(crate) cache_leases: HeldLeases,
+    /// Who model calls are made by, and the request's open streams.
+    pub(crate) model_call: ModelCall,
 }
 
 /// Bytes one `get-random-bytes` call may ask for (wasmtime allows 64 MiB).
@@ -60,6 +63,10 @@ pub struct RequestContext {
     pub principal: Option<Principal>,
     /// The capability backends.
     pub caps: Arc<Capabilities>,
+    /// The function being run (model usage records and metrics).
+    pub function: String,
+    /// The request's id (logs; the A/B key of anonymous model calls).
+    pub request_id: String,
 }
 
 impl RequestState {
@@ -88,6 +95,11 @@ impl RequestState {
             hooks: DenyOutbound,
             limiter,
             cpu,
+            model_call: ModelCall::new(
+                &ctx.function,
+                &ctx.request_id,
+                ctx.principal.as_ref().map(|p| p.subject.as_str()),
+            ),
             principal: ctx.principal,
             cache_leases: ctx.caps.cache.request_leases(&ctx.tenant),
             tenant: ctx.tenant,

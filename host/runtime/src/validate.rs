@@ -136,7 +136,14 @@ mod tests {
                 .iter()
                 .any(|i| i.starts_with("wasi:http/types@0.2"))
         );
-        for iface in ["auth", "cache", "rate-limit", "kv", "feature-flags"] {
+        for iface in [
+            "auth",
+            "cache",
+            "rate-limit",
+            "kv",
+            "feature-flags",
+            "model",
+        ] {
             let name = format!("warden:platform/{iface}@0.2");
             assert!(
                 world::IMPORTS.iter().any(|i| i.starts_with(&name)),

@@ -52,6 +52,9 @@ pub struct HostConfig {
     /// issuers. When unset: the KEK in `<data_dir>/auth-kek`, keys and
     /// replay ids in the kv store ([`HostConfig::auth_config`]).
     pub auth: Option<warden_plugin_auth::Config>,
+    /// Model providers, aliases and budgets; the builtin deterministic
+    /// provider when empty, so a node runs model calls offline.
+    pub model: warden_plugin_model::Config,
     /// Contract tiers by name; a tenant without a tier gets `default`.
     pub tiers: BTreeMap<String, Tier>,
     /// Bounds on the gateway's connections.
@@ -127,6 +130,7 @@ impl Default for HostConfig {
             kv: None,
             flags: warden_plugin_flags::Config::default(),
             auth: None,
+            model: warden_plugin_model::Config::default(),
             tiers: BTreeMap::from([(DEFAULT_TIER.to_string(), Tier::default())]),
             connections: crate::gateway::ConnectionLimits::default(),
             max_routes_per_function: RouteCaps::default().per_function,
@@ -246,6 +250,9 @@ impl HostConfig {
         if self.max_routes_per_function == 0 || self.max_routes_per_tenant == 0 {
             problems
                 .push("max_routes_per_function and max_routes_per_tenant must be > 0".to_string());
+        }
+        if let Err(e) = self.model.validate() {
+            problems.extend(e.0.into_iter().map(|p| format!("model: {p}")));
         }
         if self.listen == self.admin_listen && self.listen.port() != 0 {
             problems.push("listen and admin_listen must differ".to_string());

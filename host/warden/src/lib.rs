@@ -18,6 +18,7 @@ pub mod config;
 pub mod gateway;
 pub mod manifest;
 pub mod metrics;
+pub mod model_metrics;
 pub mod server;
 pub mod telemetry;
 

@@ -55,6 +55,8 @@ pub struct Metrics {
     pub shed: Counter,
     /// Access-log lines dropped because the writer fell behind.
     pub access_log_dropped: Gauge,
+    /// Model calls and tokens (the model plugin's usage sink).
+    pub model: std::sync::Arc<crate::model_metrics::ModelMetrics>,
     auth_decisions: Family<AuthLabels, Counter>,
     /// Successful JWKS fetches of external issuers since start.
     pub auth_jwks_refreshes: Gauge,
@@ -190,8 +192,11 @@ impl Metrics {
             "Requests refused at the node's concurrency bound",
             shed.clone(),
         );
+        let model =
+            std::sync::Arc::new(crate::model_metrics::ModelMetrics::register(&mut registry));
         Self {
             registry,
+            model,
             requests,
             duration,
             pool_in_use,

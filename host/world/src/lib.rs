@@ -21,8 +21,11 @@ wasmtime::component::bindgen!({
         "wasi:cli": wasmtime_wasi::p2::bindings::cli,
         "wasi:filesystem": wasmtime_wasi::p2::bindings::filesystem,
         "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+        // A stream resource is the plugin's own stream: dropping the
+        // resource drops it, which cancels the provider call.
+        "warden:platform/model.completion-stream": warden_plugin_model::ModelStream,
     },
     require_store_data_send: true,
 });
 
-pub use self::warden::platform::{auth, cache, feature_flags as flags, kv, rate_limit};
+pub use self::warden::platform::{auth, cache, feature_flags as flags, kv, model, rate_limit};

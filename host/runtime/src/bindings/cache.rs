@@ -38,6 +38,12 @@ impl CacheCtx {
         &self.cache
     }
 
+    /// The node's lease table: single flight for guests' fills and for
+    /// the model capability's cache misses alike.
+    pub fn leases(&self) -> &Arc<LeaseTable> {
+        &self.leases
+    }
+
     /// The leases one request holds, released when it ends.
     pub fn request_leases(&self, tenant: &Tenant) -> HeldLeases {
         HeldLeases::new(self.leases.clone(), tenant.as_str())

@@ -1,5 +1,5 @@
-//! Warden's capabilities bound to WIT: auth, cache, rate-limit, kv and
-//! feature-flags, one module each.
+//! Warden's capabilities bound to WIT: auth, cache, rate-limit, kv,
+//! feature-flags and model, one module each.
 //!
 //! Each module follows wasmtime's wasi-keyvalue pattern: a context (`*Ctx`:
 //! the plugin's trait object plus node state, built once per node), a
@@ -22,6 +22,7 @@ pub mod auth;
 pub mod cache;
 pub mod flags;
 pub mod kv;
+pub mod model;
 pub mod rate_limit;
 
 /// The node's capability contexts, one per capability, shared by every
@@ -37,4 +38,6 @@ pub struct Capabilities {
     pub kv: kv::KvCtx,
     /// `warden:platform/feature-flags`.
     pub flags: flags::FlagsCtx,
+    /// `warden:platform/model` (on the node's cache, leases and limiter).
+    pub model: model::ModelCtx,
 }

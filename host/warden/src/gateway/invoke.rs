@@ -23,10 +23,18 @@ pub async fn invoke(
     req: Request<CappedBody<Incoming>>,
     log: &GuestLog,
 ) -> Result<Response<GatewayBody>, GatewayError> {
+    let request_id = req
+        .headers()
+        .get(super::REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     let ctx = RequestContext {
         tenant: target.tenant.clone(),
         principal,
         caps: caps.clone(),
+        function: target.function.clone(),
+        request_id,
     };
     let span = tracing::debug_span!("invoke", tenant = %target.tenant, function = %target.function);
     let response = runtime

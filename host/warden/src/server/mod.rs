@@ -9,9 +9,10 @@
 //! touches the route table.
 
 mod capabilities;
+mod model_policy;
 mod reloader;
 
-pub use capabilities::build_capabilities;
+pub use capabilities::{build_capabilities, build_capabilities_with};
 pub use reloader::Reloader;
 
 use crate::admin::AdminState;
@@ -68,7 +69,7 @@ impl Warden {
         let blobs = BlobStore::open(data_dir.join("components"))?;
         let runtime = Arc::new(Runtime::new(&config.pool, &data_dir.join("artifacts"))?);
         let metrics = Arc::new(Metrics::new());
-        let caps = Arc::new(build_capabilities(&config).await?);
+        let caps = Arc::new(build_capabilities_with(&config, metrics.model.clone()).await?);
         let auth = warden_plugin_auth::build(&config.auth_config(), Some(caps.kv.store().clone()))
             .await
             .context("building gateway auth ([auth])")?;
@@ -122,7 +123,8 @@ impl Warden {
             metrics.clone(),
             config.clone(),
         )
-        .with_verifier(auth.verifier.clone());
+        .with_verifier(auth.verifier.clone())
+        .with_model(caps.model.service().clone());
         let feed = store.subscribe();
         reloader.load_all().await.context("loading routes")?;
         let applied = reloader.applied();

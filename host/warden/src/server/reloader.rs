@@ -42,6 +42,8 @@ pub struct Reloader {
     /// Each tenant's concurrency slots, kept across reloads so a reload
     /// never resets how many requests are in flight.
     tenant_slots: Mutex<HashMap<String, (usize, Arc<Semaphore>)>>,
+    /// Where tenants' model policies go (see `model_policy.rs`).
+    model: Option<Arc<warden_plugin_model::ModelService>>,
 }
 
 impl std::fmt::Debug for Reloader {
@@ -72,6 +74,7 @@ impl Reloader {
             verifier: None,
             applied: watch::channel(0).0,
             tenant_slots: Mutex::new(HashMap::new()),
+            model: None,
         }
     }
 
@@ -79,6 +82,12 @@ impl Reloader {
     /// issuers) in step with the registry.
     pub fn with_verifier(mut self, verifier: Arc<warden_plugin_auth::Verifier>) -> Self {
         self.verifier = Some(verifier);
+        self
+    }
+
+    /// Also keeps each tenant's model policy on `service` up to date.
+    pub fn with_model(mut self, service: Arc<warden_plugin_model::ModelService>) -> Self {
+        self.model = Some(service);
         self
     }
 
@@ -196,6 +205,9 @@ impl Reloader {
                 if let (Some(verifier), Ok(tenant)) = (&self.verifier, Tenant::new(name)) {
                     verifier.remove_tenant(&tenant);
                 }
+                if let (Some(model), Ok(tenant)) = (&self.model, Tenant::new(name)) {
+                    model.remove_policy(&tenant);
+                }
                 if let Ok(mut slots) = self.tenant_slots.lock() {
                     slots.remove(name);
                 }
@@ -219,6 +231,9 @@ impl Reloader {
             return TenantRoutes::default();
         };
         self.apply_auth(&tenant_id, tenant);
+        if let Some(model) = &self.model {
+            super::model_policy::apply(model, &self.config, &tenant_id, tier_name);
+        }
         let slots = self.tenant_slots(&tenant.name, tier.max_concurrent);
         let policy = Arc::new(TenantPolicy::new(tier_name, tier, slots));
         let mut targets = Vec::with_capacity(functions.len());

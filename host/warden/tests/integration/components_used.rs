@@ -13,6 +13,7 @@ const SOURCES: &[&str] = &[
     include_str!("gateway.rs"),
     include_str!("hardening.rs"),
     include_str!("limits.rs"),
+    include_str!("model.rs"),
     include_str!("public_errors.rs"),
     include_str!("registry_feed.rs"),
     include_str!("tiers.rs"),

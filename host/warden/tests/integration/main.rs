@@ -15,6 +15,7 @@ mod examples;
 mod gateway;
 mod hardening;
 mod limits;
+mod model;
 mod public_errors;
 mod registry_feed;
 mod tiers;
