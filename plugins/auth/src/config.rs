@@ -7,6 +7,7 @@
 //! rotation_overlap_s = 86400       # previous key verifies this long after a rotation
 //! key_snapshot_ttl_ms = 5000       # how late a retirement may reach other nodes
 //! cache_max_entries = 100000       # verified-token cache
+//! jwks_ca_file = "/etc/warden/idp-ca.pem"  # optional: extra roots for https:// JWKS
 //! [auth.keys]
 //! type = "kv"                      # default: the node's kv store (redb or Redis); or "memory"
 //! [auth.replay]
@@ -80,6 +81,11 @@ pub struct Config {
     /// Capacity of the verified-token cache.
     #[serde(default = "default_cache_entries")]
     pub cache_max_entries: u64,
+    /// A PEM file of extra CA certificates trusted for `https://` JWKS
+    /// URLs, next to the built-in Mozilla roots: for an IdP whose
+    /// certificate comes from a private CA. Read once by [`build`].
+    #[serde(default)]
+    pub jwks_ca_file: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -96,6 +102,7 @@ impl Config {
             rotation_overlap_s: default_overlap(),
             key_snapshot_ttl_ms: default_snapshot_ttl(),
             cache_max_entries: default_cache_entries(),
+            jwks_ca_file: None,
         }
     }
 }
@@ -289,14 +296,24 @@ pub async fn build(config: &Config, kv: Option<Arc<dyn KvStore>>) -> Result<Auth
             snapshot_ttl: Duration::from_millis(config.key_snapshot_ttl_ms),
         },
     ));
-    let verifier = Arc::new(Verifier::new(
+    let mut verifier = Verifier::new(
         keys.clone(),
         replay,
         VerifierSettings {
             jwks: config.jwks,
             cache_max_entries: config.cache_max_entries,
         },
-    ));
+    );
+    if let Some(path) = &config.jwks_ca_file {
+        let named = |problem: String| ConfigError {
+            problems: vec![format!("jwks_ca_file {}: {problem}", path.display())],
+        };
+        let pem = std::fs::read(path).map_err(|e| named(format!("cannot be read: {e}")))?;
+        verifier = verifier
+            .with_jwks_roots(&pem)
+            .map_err(|e| named(e.problems.join("; ")))?;
+    }
+    let verifier = Arc::new(verifier);
     Ok(Auth { keys, verifier })
 }
 
@@ -332,6 +349,15 @@ mod tests {
         );
         assert_eq!(config.jwks.max_stale_s, 60);
         assert_eq!(config.jwks.min_refetch_interval_s, 30);
+        assert_eq!(config.jwks_ca_file, None);
+        let with_ca: Config = toml::from_str(
+            "kek = { type = \"env\", var = \"K\" }\njwks_ca_file = \"/etc/ca.pem\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            with_ca.jwks_ca_file.as_deref(),
+            Some(std::path::Path::new("/etc/ca.pem"))
+        );
         assert!(
             toml::from_str::<Config>("kek = { type = \"env\", var = \"K\" }\nttl = 1\n").is_err()
         );

@@ -16,9 +16,9 @@
 //!   `alg` must equal the key's pinned algorithm.
 //! - Private keys never leave [`KeyManager`]: the whole key set is sealed
 //!   with the KEK (ChaCha20-Poly1305) before it reaches the [`KeyStore`].
-//! - `jwks_url` over `http://` is allowed for loopback only; this build has
-//!   no TLS client, so `https://` issuers fail to fetch ("TLS not available
-//!   in this build") until one is added (`issuers/fetch.rs`).
+//! - `jwks_url` is `https://` (rustls, ring provider), verified against the
+//!   Mozilla roots plus the optional `jwks_ca_file`; `http://` is allowed
+//!   for loopback only. Redirects are never followed.
 //!
 //! Backends: key sets in memory or in any `warden_plugin_kv::KvStore`
 //! (`__warden/auth/keys`); replay ids in memory, in Redis

@@ -19,7 +19,7 @@ use warden_plugin_core::Tenant;
 
 use crate::config::realm_of;
 use crate::error::Denial;
-use crate::issuers::fetch::Fetcher;
+use crate::issuers::fetch::{Fetcher, parse_pem_roots};
 use crate::issuers::{IssuerKeys, JwksSettings, spawn_refresher};
 use crate::keys::manager::TrustedKey;
 use crate::replay::ReplayStore;
@@ -105,12 +105,39 @@ impl Verifier {
             tenants: ArcSwap::default(),
             cache: VerifiedCache::new(settings.cache_max_entries),
             stats: Arc::new(AuthStats::default()),
-            fetcher: Fetcher::new(std::time::Duration::from_millis(
-                settings.jwks.fetch_timeout_ms,
-            )),
+            fetcher: Self::fetcher(&settings.jwks, &[])
+                // Only extra roots can make the TLS setup fail, and there are
+                // none: ring supports every default protocol version.
+                .expect("the JWKS client with the built-in roots always builds"),
             jwks: settings.jwks,
             generation: AtomicU64::new(0),
         }
+    }
+
+    /// Also trusts the CA certificates of `pem` (one or more `CERTIFICATE`
+    /// sections) for `https://` JWKS URLs, on top of the Mozilla roots, so
+    /// an issuer behind a private CA can be used without weakening
+    /// verification for any other. Call it before the first
+    /// [`set_tenant`](Self::set_tenant): issuers installed earlier keep the
+    /// roots they were created with. An error when `pem` holds no
+    /// certificate or one that cannot be a trust anchor.
+    pub fn with_jwks_roots(mut self, pem: &[u8]) -> Result<Self, ConfigError> {
+        let problem = |p: String| ConfigError {
+            problems: vec![format!("JWKS CA certificates: {p}")],
+        };
+        let roots = parse_pem_roots(pem).map_err(problem)?;
+        self.fetcher = Self::fetcher(&self.jwks, &roots).map_err(problem)?;
+        Ok(self)
+    }
+
+    fn fetcher(
+        jwks: &JwksSettings,
+        roots: &[rustls::pki_types::CertificateDer<'static>],
+    ) -> Result<Fetcher, String> {
+        Fetcher::new(
+            std::time::Duration::from_millis(jwks.fetch_timeout_ms),
+            roots,
+        )
     }
 
     /// Installs (or replaces) a tenant's settings. Starts the background

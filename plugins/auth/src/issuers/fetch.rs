@@ -1,21 +1,27 @@
-//! Fetching a JWKS over HTTP: plain `http://` to loopback only, a time
-//! budget, a body cap, no redirects.
+//! Fetching a JWKS: `https://` (rustls), or plain `http://` to loopback
+//! only; a time budget, a body cap, no redirects.
 //!
-//! This build has no TLS client (a TLS stack would be the crate's largest
-//! dependency by far): `https://` URLs are accepted in config, and every
-//! fetch of one fails with [`FetchError::TlsUnavailable`], so the issuer's
-//! tokens are refused (`jwks_unavailable`) until a TLS-capable fetcher is
-//! added here. Nothing else changes when it is.
+//! TLS is rustls on the `ring` provider, HTTP/1.1 only (a JWKS is one GET).
+//! Servers are trusted by the Mozilla roots (`webpki-roots`, compiled in, so
+//! a node's trust does not depend on the host's CA bundle) plus any extra
+//! roots the operator configures (`[auth] jwks_ca_file`, for an IdP behind
+//! a private CA). The certificate must name the URL's host; there is no way
+//! to turn verification off.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::{BodyExt as _, Empty, Limited};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
 
 /// Largest JWKS document read, in bytes.
 pub const MAX_JWKS_BYTES: usize = 256 * 1024;
@@ -23,10 +29,8 @@ pub const MAX_JWKS_BYTES: usize = 256 * 1024;
 /// Why a JWKS could not be fetched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
-    /// An `https://` URL, and this build has no TLS client.
-    #[error("TLS not available in this build")]
-    TlsUnavailable,
-    /// Connection failed or the server sent no complete answer.
+    /// Connection or TLS handshake failed (e.g. a certificate no configured
+    /// root trusts), or the server sent no complete answer.
     #[error("fetch failed: {0}")]
     Http(String),
     /// No answer within the time budget.
@@ -68,27 +72,77 @@ fn is_loopback(host: &str) -> bool {
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// A shared HTTP client for every issuer of the node.
+/// The certificates of a PEM document (`CERTIFICATE` sections; other
+/// sections, such as keys, are skipped). An error when it holds none or a
+/// section is malformed, so a wrong file is caught at start, not at the
+/// first fetch.
+pub(crate) fn parse_pem_roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let roots = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("not a PEM certificate file: {e}"))?;
+    if roots.is_empty() {
+        return Err("holds no PEM certificate".to_owned());
+    }
+    Ok(roots)
+}
+
+/// A shared HTTP(S) client for every issuer of the node.
 #[derive(Clone)]
 pub(crate) struct Fetcher {
-    client: Client<HttpConnector, Empty<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
     timeout: Duration,
 }
 
 impl Fetcher {
-    pub(crate) fn new(timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(timeout));
-        Self {
+    /// A client trusting the Mozilla roots plus `extra_roots`. Fails only
+    /// when an extra root is not a usable CA certificate.
+    pub(crate) fn new(
+        timeout: Duration,
+        extra_roots: &[CertificateDer<'static>],
+    ) -> Result<Self, String> {
+        let mut roots = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        for (i, root) in extra_roots.iter().enumerate() {
+            roots
+                .add(root.clone())
+                .map_err(|e| format!("certificate {} is not a usable root: {e}", i + 1))?;
+        }
+        // ring, chosen explicitly: no process-wide default provider needed.
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup failed: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(timeout));
+        // The TLS layer decides the scheme; `http://` is loopback-only,
+        // checked in `check_jwks_url` and again in `get`.
+        http.enforce_http(false);
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        Ok(Self {
             client: Client::builder(TokioExecutor::new()).build(connector),
             timeout,
-        }
+        })
     }
 
-    /// GETs `uri`; the body of a `200 OK`.
+    /// GETs `uri`; the body of a `200 OK`. A redirect is a
+    /// [`FetchError::Status`], never followed: the URL is the trust anchor.
     pub(crate) async fn get(&self, uri: &Uri) -> Result<Bytes, FetchError> {
-        if uri.scheme_str() != Some("http") {
-            return Err(FetchError::TlsUnavailable);
+        match (uri.scheme_str(), uri.host()) {
+            (Some("https"), _) => {}
+            (Some("http"), Some(host)) if is_loopback(host) => {}
+            _ => {
+                return Err(FetchError::Http(format!(
+                    "{uri}: only https://, or http:// to loopback"
+                )));
+            }
         }
         let request = http::Request::get(uri.clone())
             .header(
@@ -144,5 +198,28 @@ mod tests {
         ] {
             assert!(check_jwks_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn pem_roots_must_hold_a_certificate() {
+        assert!(parse_pem_roots(b"").is_err());
+        assert!(parse_pem_roots(b"not pem at all").is_err());
+        let key_only = b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+        assert!(parse_pem_roots(key_only).is_err());
+        let truncated = b"-----BEGIN CERTIFICATE-----\nAAAA\n";
+        assert!(parse_pem_roots(truncated).is_err());
+        let one = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert_eq!(parse_pem_roots(one).unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn plain_http_to_a_remote_host_is_refused_by_the_fetcher_too() {
+        let fetcher = Fetcher::new(Duration::from_millis(200), &[]).unwrap();
+        let uri: Uri = "http://192.0.2.1/jwks".parse().unwrap();
+        let error = fetcher.get(&uri).await.unwrap_err();
+        assert!(
+            matches!(error, FetchError::Http(ref m) if m.contains("loopback")),
+            "{error}"
+        );
     }
 }

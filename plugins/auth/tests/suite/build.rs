@@ -77,3 +77,27 @@ async fn a_missing_kek_variable_is_refused() {
     let kv: Option<Arc<dyn KvStore>> = None;
     assert!(matches!(build(&config, kv).await, Err(BuildError::Kek(_))));
 }
+
+#[tokio::test]
+async fn a_jwks_ca_file_without_a_certificate_is_a_config_error_naming_it() {
+    let data = tempfile::tempdir().unwrap();
+    let not_pem = data.path().join("not-a-ca.pem");
+    std::fs::write(&not_pem, "this is not a certificate\n").unwrap();
+    let missing = data.path().join("missing.pem");
+    for (path, says) in [
+        (&not_pem, "no PEM certificate"),
+        (&missing, "cannot be read"),
+    ] {
+        let mut config = Config::embedded(data.path());
+        config.keys = warden_plugin_auth::KeyStoreConfig::Memory;
+        config.replay = warden_plugin_auth::ReplayConfig::Memory;
+        config.jwks_ca_file = Some(path.clone());
+        let error = build(&config, None).await.unwrap_err();
+        let BuildError::Config(error) = error else {
+            panic!("not a config error: {error}");
+        };
+        let text = error.to_string();
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains(says), "{text}");
+    }
+}

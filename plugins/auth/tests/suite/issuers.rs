@@ -1,8 +1,10 @@
 //! External issuers against a real JWKS server: the IdP is another Warden
 //! key manager (tenant `idp`) whose JWKS the server serves. Proves the
 //! background fetch, the rate-limited refetch on an unknown `kid`, stale
-//! keys while the issuer is down, the stale bound, backoff, and the
-//! loopback-only / no-TLS rules for `jwks_url`.
+//! keys while the issuer is down, the stale bound, backoff, the
+//! loopback-only rule for `http://`, and HTTPS: a server whose certificate
+//! comes from a test CA is trusted with that CA as an extra root (given to
+//! the verifier, or as `jwks_ca_file` to `build()`) and refused without it.
 
 use std::time::Duration;
 
@@ -14,7 +16,7 @@ use warden_plugin_auth::{
 };
 
 use crate::fixtures::*;
-use crate::jwks_server::JwksServer;
+use crate::jwks_server::{JwksServer, TestCa};
 
 const IDP_ISS: &str = "https://login.idp.test/";
 
@@ -249,17 +251,88 @@ async fn background_retries_back_off() {
 }
 
 #[tokio::test]
-async fn https_issuers_are_accepted_but_cannot_be_fetched_without_tls() {
+async fn an_https_issuer_verifies_when_its_ca_is_an_extra_root() {
     let idp = Idp::new().await;
-    let v = verifier(settings());
-    v.set_tenant(&tenant("acme"), trusting("https://login.idp.test/jwks"))
-        .unwrap();
-    let error = verify(&v, &idp.token("frank").await).await.unwrap_err();
-    assert_eq!(
-        (error.status(), error.reason()),
-        (503, Reason::JwksUnavailable)
+    let ca = TestCa::new();
+    let server = JwksServer::start_tls(idp.jwks().await, &ca).await;
+    assert!(
+        server.url.starts_with("https://localhost:"),
+        "{}",
+        server.url
     );
-    assert!(v.stats().jwks_refresh_failures >= 1);
+    let v = verifier(settings())
+        .with_jwks_roots(ca.ca_pem.as_bytes())
+        .unwrap();
+    v.set_tenant(&tenant("acme"), trusting(&server.url))
+        .unwrap();
+    let principal = verify(&v, &idp.token("frank").await).await.unwrap();
+    assert_eq!(
+        (principal.issuer.as_str(), principal.subject.as_str()),
+        (IDP_ISS, "frank")
+    );
+    assert!(server.hits() >= 1);
+    assert_eq!(v.stats().jwks_refresh_failures, 0);
+}
+
+#[tokio::test]
+async fn an_https_issuer_with_an_untrusted_certificate_is_unavailable() {
+    let idp = Idp::new().await;
+    let ca = TestCa::new();
+    let server = JwksServer::start_tls(idp.jwks().await, &ca).await;
+    // Only the built-in roots; then another CA's root: neither trusts it.
+    let other_ca = TestCa::new();
+    let untrusting = [
+        verifier(settings()),
+        verifier(settings())
+            .with_jwks_roots(other_ca.ca_pem.as_bytes())
+            .unwrap(),
+    ];
+    for v in &untrusting {
+        v.set_tenant(&tenant("acme"), trusting(&server.url))
+            .unwrap();
+        let error = verify(v, &idp.token("frank").await).await.unwrap_err();
+        assert_eq!(
+            (error.status(), error.reason()),
+            (503, Reason::JwksUnavailable)
+        );
+        assert!(v.stats().jwks_refresh_failures >= 1);
+    }
+    // The handshake failed: no request ever reached the server.
+    assert_eq!(server.hits(), 0);
+}
+
+#[tokio::test]
+async fn extra_jwks_roots_must_be_pem_certificates() {
+    for bad in [
+        &b""[..],
+        b"hello",
+        b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    ] {
+        let error = verifier(settings()).with_jwks_roots(bad).unwrap_err();
+        assert!(error.problems[0].contains("certificate"), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn build_trusts_https_issuers_of_the_jwks_ca_file() {
+    let idp = Idp::new().await;
+    let ca = TestCa::new();
+    let server = JwksServer::start_tls(idp.jwks().await, &ca).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca.ca_pem).unwrap();
+    let mut config = warden_plugin_auth::Config::embedded(dir.path());
+    config.keys = warden_plugin_auth::KeyStoreConfig::Memory;
+    config.replay = warden_plugin_auth::ReplayConfig::Memory;
+    config.jwks_ca_file = Some(ca_file);
+    let auth = warden_plugin_auth::build(&config, None).await.unwrap();
+    auth.verifier
+        .set_tenant(&tenant("acme"), trusting(&server.url))
+        .unwrap();
+    let principal = verify(&auth.verifier, &idp.token("gail").await)
+        .await
+        .unwrap();
+    assert_eq!(principal.subject, "gail");
 }
 
 #[tokio::test]
