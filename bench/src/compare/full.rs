@@ -3,7 +3,9 @@
 //! tenant's tier limit is checked on every request (a rate that never
 //! binds), and whose function reads the cache and kv; measured next to
 //! hello on the same node, alternating, with the verified-token cache on
-//! and, on a second node, off (`[auth] cache_max_entries = 0`).
+//! and, on a second node, off (`[auth] cache_max_entries = 0`). A fourth
+//! row serves the same todo through a public route of the same tenant (the
+//! same component at `/open`): the difference to it is what auth costs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +34,7 @@ struct FullNode {
     node: WardenNode,
     hello: Target,
     todo: Target,
+    open: Target,
     token: String,
 }
 
@@ -85,6 +88,12 @@ fn measure(ctx: &mut Ctx, table: &mut Table) -> Result<()> {
             request: request(&cached.token)?,
         },
         Contestant {
+            label: "warden full, public route (no auth)".into(),
+            process: cached.node.process()?,
+            targets: Arc::from(vec![cached.open.clone()]),
+            request: get(),
+        },
+        Contestant {
             label: "warden full (token cache off)".into(),
             process: uncached.node.process()?,
             targets: Arc::from(vec![uncached.todo.clone()]),
@@ -112,9 +121,10 @@ fn measure(ctx: &mut Ctx, table: &mut Table) -> Result<()> {
             }
         }
     }
-    if let [Some(hello), on, off] = figures[..] {
+    if let [Some(hello), on, open, off] = figures[..] {
         for (label, f) in [
             ("full (cache on) / hello", on),
+            ("full, public route / hello", open),
             ("full (cache off) / hello", off),
         ] {
             if let Some(f) = f {
@@ -162,6 +172,7 @@ fn start(
         .block_on(deploy(&api, hello_bytes.into(), todo_bytes.into()))?;
     let hello = node.target(TENANT, "/hello")?;
     let todo = node.target(TENANT, "/todos/1")?;
+    let open = node.target(TENANT, "/open/1")?;
     wait_until_ok(
         &ctx.rt,
         node.process_mut()?,
@@ -188,6 +199,7 @@ fn start(
         node,
         hello,
         todo,
+        open,
         token,
     })
 }
@@ -205,8 +217,8 @@ async fn deploy(api: &AdminClient, hello: Bytes, todo: Bytes) -> Result<String> 
     };
     api.put_tenant(TENANT, &tenant).await?;
     api.create_key(TENANT, &NewKeyRequest::default()).await?;
-    let public = PutFunction {
-        routes: vec!["/hello".into()],
+    let public = |route: &str| PutFunction {
+        routes: vec![route.into()],
         auth: Some(RoutePolicy {
             public: true,
             ..RoutePolicy::default()
@@ -214,7 +226,8 @@ async fn deploy(api: &AdminClient, hello: Bytes, todo: Bytes) -> Result<String> 
         ..PutFunction::default()
     };
     for (name, spec, bytes) in [
-        ("hello", public, hello),
+        ("hello", public("/hello"), hello),
+        ("todos-open", public("/open"), todo.clone()),
         (
             "todos",
             PutFunction {
