@@ -112,6 +112,17 @@ impl FunctionSpec {
 /// public signing keys. No function may claim it.
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
+/// Refuses a route that would claim a path the platform serves itself
+/// ([`JWKS_PATH`]): the one check the registry and the manifest share.
+pub fn check_not_reserved(route: &str) -> Result<(), String> {
+    if path_within(JWKS_PATH, normalize_route(route)) {
+        return Err(format!(
+            "route {route:?} is reserved: the platform serves {JWKS_PATH} on every tenant host"
+        ));
+    }
+    Ok(())
+}
+
 /// Which requests a `route_auth` entry covers: an optional method and a
 /// path prefix (matched on segment boundaries, like routes).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@
 
 use super::error::RegistryError;
 use super::model::{
-    FunctionRecord, FunctionSpec, JWKS_PATH, RouteRule, TenantRecord, TenantSpec, VersionRecord,
-    normalize_route, now_secs, path_within, validate_digest, validate_host, validate_name,
+    FunctionRecord, FunctionSpec, RouteRule, TenantRecord, TenantSpec, VersionRecord,
+    check_not_reserved, normalize_route, now_secs, validate_digest, validate_host, validate_name,
     validate_route,
 };
 use crate::feed::{Change, FEED_CAPACITY};
@@ -302,11 +302,8 @@ impl Registry {
         let mut mine: HashMap<&str, &str> = HashMap::with_capacity(routes.len());
         for route in routes {
             validate_route(route).map_err(RegistryError::Invalid)?;
-            if path_within(JWKS_PATH, normalize_route(route)) {
-                return Err(RegistryError::Invalid(format!(
-                    "route {route:?} of function {name:?} is reserved: the platform serves {JWKS_PATH} on every tenant host"
-                )));
-            }
+            check_not_reserved(route)
+                .map_err(|e| RegistryError::Invalid(format!("function {name:?}: {e}")))?;
             if let Some(first) = mine.insert(normalize_route(route), route) {
                 return Err(RegistryError::Invalid(format!(
                     "routes {first:?} and {route:?} of function {name:?} are the same route"

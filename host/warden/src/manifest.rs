@@ -27,7 +27,7 @@ use crate::registry::{FunctionLimits, validate_host, validate_name, validate_rou
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use warden_registry::{JWKS_PATH, RoutePolicy, RouteRule, TenantAuthConfig};
+use warden_registry::{RoutePolicy, RouteRule, TenantAuthConfig, check_not_reserved};
 
 /// A parsed, checked manifest.
 #[derive(Debug, Clone, Deserialize)]
@@ -208,16 +208,8 @@ impl Manifest {
                 problems.push(format!("function {:?} has no routes", f.name));
             }
             for route in &f.routes {
-                if let Err(e) = validate_route(route) {
+                if let Err(e) = validate_route(route).and_then(|()| check_not_reserved(route)) {
                     problems.push(format!("function {:?}: {e}", f.name));
-                } else if warden_registry::path_within(
-                    JWKS_PATH,
-                    warden_registry::normalize_route(route),
-                ) {
-                    problems.push(format!(
-                        "function {:?}: route {route:?} is reserved for the tenant's JWKS",
-                        f.name
-                    ));
                 }
             }
             for key in f.route_auth.keys() {

@@ -6,7 +6,7 @@
 use super::GatewayError;
 use super::body::GatewayBody;
 use super::route::host_of;
-use super::routes::RouteTable;
+use super::routes::Routes;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, header};
 use http_body_util::{BodyExt as _, Full};
@@ -18,13 +18,14 @@ use warden_registry::JWKS_PATH;
 const CACHE_CONTROL: &str = "public, max-age=300";
 
 /// The tenant the request asks the key set of, when it is a `GET` or
-/// `HEAD` of the JWKS path on a tenant's host.
-pub fn wanted<B>(table: &RouteTable, req: &Request<B>) -> Option<Tenant> {
+/// `HEAD` of the JWKS path on a tenant's host. Every other request is
+/// told apart by its path alone, before the route table is loaded.
+pub fn wanted<B>(routes: &Routes, req: &Request<B>) -> Option<Tenant> {
     if req.uri().path() != JWKS_PATH || !matches!(*req.method(), Method::GET | Method::HEAD) {
         return None;
     }
     let host = host_of(req).ok()?;
-    Tenant::new(table.tenant_at(host)?).ok()
+    Tenant::new(routes.load().tenant_at(host)?).ok()
 }
 
 /// The key set of `tenant` as the response.
@@ -62,7 +63,7 @@ pub async fn answer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway::TenantRoutes;
+    use crate::gateway::{RouteTable, TenantRoutes};
 
     fn request(method: Method, host: &str, path: &str) -> Request<()> {
         Request::builder()
@@ -77,7 +78,8 @@ mod tests {
     fn only_a_get_or_head_of_the_path_on_a_tenant_host_is_answered() {
         let mut table = RouteTable::new("localhost");
         table.set_tenant("acme", &[], TenantRoutes::default());
-        let asks = |m, h, p| wanted(&table, &request(m, h, p)).map(|t| t.to_string());
+        let routes: Routes = std::sync::Arc::new(arc_swap::ArcSwap::from_pointee(table));
+        let asks = |m, h, p| wanted(&routes, &request(m, h, p)).map(|t| t.to_string());
         assert_eq!(
             asks(Method::GET, "acme.localhost:8080", JWKS_PATH).as_deref(),
             Some("acme")

@@ -309,7 +309,7 @@ impl Gateway {
         warden_plugin_auth::Tenant,
     )> {
         let keys = self.keys.as_ref()?;
-        Some((keys, jwks::wanted(&self.routes.load(), req)?))
+        Some((keys, jwks::wanted(&self.routes, req)?))
     }
 
     /// The steps, in order.
