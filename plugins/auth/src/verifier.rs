@@ -144,10 +144,19 @@ impl Verifier {
     /// JWKS refresh of new issuers (when called inside a Tokio runtime);
     /// an issuer whose config is unchanged keeps its cached keys and
     /// refresher, removed issuers' refreshers stop, and tokens cached as
-    /// verified under the previous settings are verified again.
+    /// verified under the previous settings are verified again. Settings
+    /// equal to the installed ones change nothing: the host reinstalls a
+    /// tenant's settings on every reload of the tenant (any deploy), and
+    /// that must not throw away its verified tokens.
     pub fn set_tenant(&self, tenant: &Tenant, config: TenantAuthConfig) -> Result<(), ConfigError> {
         let uris = config.validate()?;
         let previous = self.tenants.load().get(tenant).cloned();
+        if previous
+            .as_ref()
+            .is_some_and(|state| state.config == config)
+        {
+            return Ok(());
+        }
         let issuers: Vec<_> = config
             .issuers
             .iter()

@@ -3,7 +3,7 @@
 //! decision counters.
 
 use serde_json::json;
-use warden_plugin_auth::{Denial, Reason, RoutePolicy, StepUp};
+use warden_plugin_auth::{Denial, Reason, RoutePolicy, StepUp, TenantAuthConfig};
 
 use crate::fixtures::*;
 
@@ -213,5 +213,33 @@ async fn an_unknown_tenant_trusts_nothing() {
             .www_authenticate()
             .unwrap()
             .starts_with("Bearer realm=\"nobody\"")
+    );
+}
+
+#[tokio::test]
+async fn reinstalling_the_same_settings_keeps_verified_tokens_and_new_ones_drop_them() {
+    let env = Env::new().await;
+    let token = env.sign(&claims()).await;
+    let policy = RoutePolicy::default();
+    env.verify(&token, &policy).await.unwrap();
+    // The host reinstalls a tenant's settings on every reload of it.
+    env.node
+        .verifier
+        .set_tenant(&env.acme, acme_config())
+        .unwrap();
+    env.verify(&token, &policy).await.unwrap();
+    let stats = env.node.verifier.stats();
+    assert_eq!((stats.cache_misses, stats.cache_hits), (1, 1));
+    let changed = TenantAuthConfig {
+        leeway_s: 10,
+        ..acme_config()
+    };
+    env.node.verifier.set_tenant(&env.acme, changed).unwrap();
+    env.verify(&token, &policy).await.unwrap();
+    let stats = env.node.verifier.stats();
+    assert_eq!(
+        (stats.cache_misses, stats.cache_hits),
+        (2, 1),
+        "verified again"
     );
 }
