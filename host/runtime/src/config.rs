@@ -27,6 +27,10 @@ pub struct PoolConfig {
     /// Longest a component may take to compile, milliseconds; a slower one
     /// (a compile bomb) is refused with `compile_timeout`.
     pub compile_timeout_ms: u64,
+    /// Threads that run guests, apart from the gateway's workers, so a guest
+    /// in a synchronous host call never stalls the gateway. Default (0):
+    /// one per core.
+    pub guest_threads: usize,
 }
 
 impl Default for PoolConfig {
@@ -39,6 +43,7 @@ impl Default for PoolConfig {
             epoch_tick_ms: 1,
             compile_timeout_ms: 20_000,
             memory_budget_mb: 0,
+            guest_threads: 0,
         }
     }
 }

@@ -8,8 +8,11 @@
 //! for the request's log line.
 
 use super::Prepared;
+use super::executor::GuestExecutor;
 use super::guest_log::GuestLog;
-use super::limits::{CpuBudgetExceeded, CpuMeter, MemoryLimitExceeded, MemoryLimiter};
+use super::limits::{
+    CpuBudgetExceeded, CpuMeter, DeadlineExceeded, MemoryLimitExceeded, MemoryLimiter, WallClock,
+};
 use super::state::{RequestContext, RequestState, describe_error_code};
 use crate::config::EffectiveLimits;
 use bytes::Bytes;
@@ -94,6 +97,10 @@ impl InvokeError {
             Ok(e) => return Self::CpuBudget(e),
             Err(err) => err,
         };
+        let err = match err.downcast::<DeadlineExceeded>() {
+            Ok(e) => return Self::Timeout(e.timeout_ms),
+            Err(err) => err,
+        };
         let err = match err.downcast::<MemoryLimitExceeded>() {
             Ok(e) => return Self::Memory(e),
             Err(err) => err,
@@ -117,10 +124,17 @@ impl InvokeError {
     }
 }
 
+/// What every request of the node runs on: the engine, the guests'
+/// threads and the epoch tick.
+pub(super) struct Sandbox<'a> {
+    pub engine: &'a Engine,
+    pub executor: &'a GuestExecutor,
+    pub tick_ms: u64,
+}
+
 /// Runs `req` through a fresh instance of `prepared`.
 pub(super) async fn invoke<B>(
-    engine: &Engine,
-    tick_ms: u64,
+    sandbox: Sandbox<'_>,
     prepared: &Arc<Prepared>,
     req: hyper::Request<B>,
     limits: &EffectiveLimits,
@@ -135,10 +149,11 @@ where
     let state = RequestState::new(
         log,
         MemoryLimiter::new(limits.memory_bytes),
-        CpuMeter::new(cpu_ms, tick_ms),
+        CpuMeter::new(cpu_ms, sandbox.tick_ms),
         ctx,
     );
-    let mut store = Store::new(engine, state);
+    let clock = WallClock::starting_now(limits.timeout);
+    let mut store = Store::new(sandbox.engine, state);
     store.limiter(|s| &mut s.limiter);
     // Host calls are charged to the guest's CPU unless they suspended: the
     // task counts its polls, and a call that began and ended in one poll
@@ -149,21 +164,26 @@ where
         let poll = hook_polls.load(Ordering::Relaxed);
         match hook {
             CallHook::CallingHost => ctx.data_mut().cpu.enter_host(poll),
-            CallHook::ReturningFromHost => ctx
-                .data_mut()
-                .cpu
-                .leave_host(poll)
-                .map_err(wasmtime::Error::new)?,
+            CallHook::ReturningFromHost => {
+                clock.check().map_err(wasmtime::Error::new)?;
+                ctx.data_mut()
+                    .cpu
+                    .leave_host(poll)
+                    .map_err(wasmtime::Error::new)?
+            }
             CallHook::CallingWasm | CallHook::ReturningFromWasm => {}
         }
         Ok(())
     });
     store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(|mut ctx| match ctx.data_mut().cpu.charge() {
-        // Yield every tick so a busy guest cannot hold a runtime thread
-        // hostage while its neighbours wait.
-        Ok(()) => Ok(UpdateDeadline::Yield(1)),
-        Err(e) => Err(wasmtime::Error::new(e)),
+    store.epoch_deadline_callback(move |mut ctx| {
+        clock.check().map_err(wasmtime::Error::new)?;
+        match ctx.data_mut().cpu.charge() {
+            // Yield every tick so a busy guest cannot hold a guest thread
+            // hostage while its neighbours wait.
+            Ok(()) => Ok(UpdateDeadline::Yield(1)),
+            Err(e) => Err(wasmtime::Error::new(e)),
+        }
     });
 
     let (sender, receiver) = tokio::sync::oneshot::channel();
@@ -182,7 +202,9 @@ where
     let pre = prepared.pre.clone();
     let timeout = limits.timeout;
     let task_log = log.clone();
-    let task = tokio::spawn(async move {
+    // On the guests' own threads: a guest in a synchronous host call holds
+    // a guest thread, never a gateway worker.
+    let task = sandbox.executor.spawn(async move {
         let run = async {
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy

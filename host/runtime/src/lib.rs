@@ -10,6 +10,7 @@ mod artifacts;
 pub mod bindings;
 mod config;
 mod engine;
+mod executor;
 mod guest_log;
 mod invoke;
 mod limits;
@@ -21,9 +22,10 @@ pub use artifacts::ArtifactCache;
 pub use bindings::Capabilities;
 pub use bindings::auth::Principal;
 pub use config::{EffectiveLimits, PoolConfig};
+pub use executor::{GUEST_THREAD_NAME, GuestExecutor};
 pub use guest_log::GuestLog;
 pub use invoke::InvokeError;
-pub use limits::{CpuBudgetExceeded, MemoryLimitExceeded};
+pub use limits::{CpuBudgetExceeded, DeadlineExceeded, MemoryLimitExceeded};
 pub use state::{RequestContext, RequestState};
 pub use validate::{ValidationError, check_encoding};
 
@@ -81,6 +83,7 @@ pub struct Runtime {
     prepared: Mutex<HashMap<String, Slot>>,
     tick_ms: u64,
     compile_timeout: Duration,
+    executor: GuestExecutor,
     _ticker: engine::EpochTicker,
 }
 
@@ -105,6 +108,7 @@ impl Runtime {
             prepared: Mutex::new(HashMap::new()),
             tick_ms: pool.epoch_tick_ms,
             compile_timeout: Duration::from_millis(pool.compile_timeout_ms),
+            executor: GuestExecutor::start(pool.guest_threads)?,
             _ticker: ticker,
         })
     }
@@ -277,7 +281,17 @@ impl Runtime {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
-        invoke::invoke(&self.engine, self.tick_ms, prepared, req, limits, ctx, log).await
+        let sandbox = invoke::Sandbox {
+            engine: &self.engine,
+            executor: &self.executor,
+            tick_ms: self.tick_ms,
+        };
+        invoke::invoke(sandbox, prepared, req, limits, ctx, log).await
+    }
+
+    /// Threads that run guests (apart from the gateway's workers).
+    pub fn guest_threads(&self) -> usize {
+        self.executor.threads()
     }
 
     /// Live pooled component instances, for the USE metrics.

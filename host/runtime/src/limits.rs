@@ -1,6 +1,21 @@
 //! Per-request resource limits enforced inside the store: linear memory
 //! (a [`ResourceLimiter`]) and CPU time (epoch ticks counted while the guest
-//! actually runs wasm).
+//! actually runs wasm), plus the wall clock.
+//!
+//! No single host call does unbounded work, and no request moves unbounded
+//! bytes:
+//! - `get-random-bytes` (secure and insecure): 1 MiB per call;
+//! - request body reads return at most the frame already buffered (the
+//!   guest's `len` is an upper bound, never an allocation), and the whole
+//!   body is capped by `max_body_kb` before it reaches the guest;
+//! - response body writes take at most the stream's write permit (one
+//!   1 MiB chunk in flight), and the whole body is cut as failed past
+//!   `max_response_kb`;
+//! - a `fields` resource holds at most 32 KiB, and the resource table at
+//!   most memory cap / 32 KiB entries;
+//! - host time that computed (did not suspend) is charged to the CPU
+//!   budget, and the wall-clock deadline is checked on every epoch tick and
+//!   every return from the host.
 
 use wasmtime::ResourceLimiter;
 
@@ -22,6 +37,47 @@ pub struct MemoryLimitExceeded {
 pub struct CpuBudgetExceeded {
     /// The budget, milliseconds.
     pub budget_ms: u64,
+}
+
+/// The guest ran past its wall-clock deadline. Raised from the epoch
+/// callback and on return from every host call, so the deadline fires even
+/// when the guest's thread never gets back to the timer.
+#[derive(Debug, thiserror::Error)]
+#[error("guest exceeded its wall-clock deadline of {timeout_ms} ms")]
+pub struct DeadlineExceeded {
+    /// The deadline, milliseconds after the request started.
+    pub timeout_ms: u64,
+}
+
+/// A request's wall-clock deadline, checked where the guest can be stopped.
+#[derive(Debug, Clone, Copy)]
+pub struct WallClock {
+    deadline: std::time::Instant,
+    timeout_ms: u64,
+}
+
+impl WallClock {
+    /// A deadline `timeout` from now.
+    pub fn starting_now(timeout: std::time::Duration) -> Self {
+        let now = std::time::Instant::now();
+        Self {
+            deadline: now
+                .checked_add(timeout)
+                .unwrap_or(now + std::time::Duration::from_secs(86_400)),
+            timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// Errs once the deadline has passed.
+    pub fn check(&self) -> Result<(), DeadlineExceeded> {
+        if std::time::Instant::now() >= self.deadline {
+            Err(DeadlineExceeded {
+                timeout_ms: self.timeout_ms,
+            })
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// Caps linear memory and table growth for one store.
@@ -176,6 +232,14 @@ mod tests {
         m.enter_host(4);
         std::thread::sleep(std::time::Duration::from_millis(5));
         assert!(m.leave_host(4).is_err(), "over the budget");
+    }
+
+    #[test]
+    fn the_wall_clock_trips_after_its_deadline() {
+        let clock = WallClock::starting_now(std::time::Duration::from_millis(5));
+        assert!(clock.check().is_ok());
+        std::thread::sleep(std::time::Duration::from_millis(6));
+        assert_eq!(clock.check().map_err(|e| e.timeout_ms).err(), Some(5));
     }
 
     #[test]
