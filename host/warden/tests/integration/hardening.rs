@@ -411,3 +411,34 @@ async fn guests_burning_cpu_in_host_calls_hit_their_cpu_budget_while_a_neighbour
     assert_eq!(huge.error_code(), "guest_trapped", "{}", huge.text());
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_looping_over_host_calls_is_stopped_at_its_wall_clock_deadline() {
+    let node = TestNode::start().await;
+    node.deploy("good", "hello", &["/hello"], &component(guests::WASI_HELLO))
+        .await;
+    // A CPU budget it cannot reach before its deadline: only the wall clock
+    // (checked on every epoch tick and host-call return) can stop it.
+    node.deploy_with_limits(
+        "evil",
+        "random",
+        &["/random"],
+        &component(guests::RANDOM_LOOP),
+        serde_json::json!({ "cpu_ms": 20000, "timeout_ms": 300 }),
+    )
+    .await;
+    let (a, b, hello) = tokio::join!(
+        node.get("evil.localhost", "/random"),
+        node.get("evil.localhost", "/random"),
+        node.get("good.localhost", "/hello"),
+    );
+    for r in [&a, &b] {
+        assert_eq!(r.status, StatusCode::GATEWAY_TIMEOUT, "{}", r.text());
+        assert_eq!(r.error_code(), "deadline_exceeded", "{}", r.text());
+    }
+    assert_eq!(hello.status, StatusCode::OK, "the neighbour is served");
+    // The gateway's own answers never wait for guest threads.
+    let unknown = node.get("nobody.localhost", "/").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text());
+    node.shutdown().await;
+}
