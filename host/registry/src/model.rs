@@ -24,6 +24,10 @@ pub struct TenantRecord {
     /// it, routes without an auth policy of their own are public.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<TenantAuthConfig>,
+    /// Names under this tenant's custom hosts that it lets another tenant
+    /// serve: host -> tenant (see [`TenantSpec::delegations`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub delegations: BTreeMap<String, String>,
     /// Creation time, seconds since the Unix epoch.
     pub created_at: u64,
 }
@@ -42,6 +46,13 @@ pub struct TenantSpec {
     /// Token verification for the tenant (the manifest's `[auth]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<TenantAuthConfig>,
+    /// Names under this tenant's custom hosts that another tenant may
+    /// claim: `"eu.acme.example" = "acme-eu"` lets tenant `acme-eu` serve
+    /// that host and the names under it. Without a delegation, a host
+    /// under another tenant's custom host (or one above it) is refused:
+    /// the two would share cookies. A delegation in use cannot be removed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub delegations: BTreeMap<String, String>,
 }
 
 impl TenantSpec {

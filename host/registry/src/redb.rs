@@ -17,7 +17,7 @@ use crate::feed::{Change, FEED_CAPACITY};
 use redb::{Database, ReadableDatabase as _, ReadableTable, TableDefinition, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -193,6 +193,7 @@ impl Registry {
         for host in hosts {
             validate_host(host).map_err(RegistryError::Invalid)?;
         }
+        validate_delegations(name, spec).map_err(RegistryError::Invalid)?;
         if let Some(auth) = &spec.auth {
             auth.validate()
                 .map_err(|e| RegistryError::Invalid(format!("auth: {e}")))?;
@@ -206,19 +207,7 @@ impl Registry {
                     continue;
                 }
                 let other: TenantRecord = decode(value.value())?;
-                for host in hosts {
-                    if let Some(owned) = other.hosts.iter().find(|o| host_within(host, o)) {
-                        let how = if owned == host {
-                            "already belongs to".to_string()
-                        } else {
-                            format!("is under {owned:?}, which belongs to")
-                        };
-                        return Err(RegistryError::Conflict(format!(
-                            "host {host:?} {how} tenant {:?}",
-                            other.name
-                        )));
-                    }
-                }
+                check_hosts_against(name, spec, &other).map_err(RegistryError::Conflict)?;
             }
             let existing: Option<TenantRecord> = match table.get(name)? {
                 Some(v) => Some(decode(v.value())?),
@@ -230,6 +219,7 @@ impl Registry {
                 hosts: hosts.clone(),
                 tier: spec.tier.clone(),
                 auth: spec.auth.clone(),
+                delegations: spec.delegations.clone(),
                 created_at: existing.map(|t| t.created_at).unwrap_or_else(now_secs),
             };
             table.insert(name, encode(&record)?.as_str())?;
@@ -505,6 +495,72 @@ impl Registry {
     }
 }
 
+/// A delegation names a host under one of the tenant's own custom hosts
+/// and another tenant.
+fn validate_delegations(name: &str, spec: &TenantSpec) -> std::result::Result<(), String> {
+    for (host, tenant) in &spec.delegations {
+        validate_host(host).map_err(|e| format!("delegations: {e}"))?;
+        validate_name("tenant", tenant).map_err(|e| format!("delegations: {e}"))?;
+        if tenant == name {
+            return Err(format!(
+                "delegations: {host:?} is delegated to the tenant itself"
+            ));
+        }
+        if !spec
+            .hosts
+            .iter()
+            .any(|own| host_within(host, own) && host != own)
+        {
+            return Err(format!(
+                "delegations: {host:?} is not under one of the tenant's custom hosts"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a host of `spec` (tenant `name`) that `other` owns, that lies
+/// under one of `other`'s hosts without `other` delegating it to `name`,
+/// or that lies above one of `other`'s hosts without `name` delegating
+/// that one to `other`: two tenants on one cookie domain need the
+/// parent's consent.
+fn check_hosts_against(
+    name: &str,
+    spec: &TenantSpec,
+    other: &TenantRecord,
+) -> std::result::Result<(), String> {
+    let delegated = |delegations: &BTreeMap<String, String>, host: &str, to: &str| {
+        delegations
+            .iter()
+            .any(|(d, tenant)| tenant == to && host_within(host, d))
+    };
+    for host in &spec.hosts {
+        for owned in &other.hosts {
+            if host == owned {
+                return Err(format!(
+                    "host {host:?} already belongs to tenant {:?}",
+                    other.name
+                ));
+            }
+            if host_within(host, owned) && !delegated(&other.delegations, host, name) {
+                return Err(format!(
+                    "host {host:?} is under {owned:?}, which belongs to tenant {:?} \
+                     (it can delegate it with `delegations`)",
+                    other.name
+                ));
+            }
+            if host_within(owned, host) && !delegated(&spec.delegations, owned, &other.name) {
+                return Err(format!(
+                    "host {host:?} is above {owned:?}, which belongs to tenant {:?}: \
+                     delegate {owned:?} to it in `delegations`",
+                    other.name
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Whether `host` is `owned` or one of its subdomains: a tenant's custom
 /// host covers the names under it, so no other tenant can claim them (and
 /// receive cookies set for the parent domain).
@@ -621,6 +677,95 @@ mod tests {
         reg.put_tenant("other", &TenantSpec::with_hosts(&["xneighbour.example"]))
             .expect("a different domain that merely ends alike");
         assert!(host_within("a.b", "b") && !host_within("ab", "b"));
+    }
+
+    #[test]
+    fn a_parent_domain_of_another_tenants_host_cannot_be_claimed() {
+        let (_dir, reg) = open();
+        reg.put_tenant("shop", &TenantSpec::with_hosts(&["shop.acme.example"]))
+            .expect("shop");
+        let err = reg
+            .put_tenant("acme", &TenantSpec::with_hosts(&["acme.example"]))
+            .expect_err("above another tenant's host");
+        assert!(
+            matches!(&err, RegistryError::Conflict(m) if m.contains("above")),
+            "{err}"
+        );
+        // Delegating the child to its owner makes the parent claimable.
+        let mut spec = TenantSpec::with_hosts(&["acme.example"]);
+        spec.delegations
+            .insert("shop.acme.example".into(), "shop".into());
+        reg.put_tenant("acme", &spec)
+            .expect("parent with delegation");
+    }
+
+    #[test]
+    fn a_delegated_subdomain_can_be_claimed_by_its_delegate_only() {
+        let (_dir, reg) = open();
+        let mut acme = TenantSpec::with_hosts(&["acme.example"]);
+        acme.delegations
+            .insert("eu.acme.example".into(), "acme-eu".into());
+        reg.put_tenant("acme", &acme).expect("acme");
+        // The delegate may take the host and names under it...
+        reg.put_tenant(
+            "acme-eu",
+            &TenantSpec::with_hosts(&["eu.acme.example", "shop.eu.acme.example"]),
+        )
+        .expect("delegated");
+        // ...nobody else may, nor may the delegate take a sibling.
+        for (tenant, host) in [
+            ("squatter", "x.eu.acme.example"),
+            ("acme-eu", "us.acme.example"),
+        ] {
+            let err = reg
+                .put_tenant(tenant, &TenantSpec::with_hosts(&["eu2.example", host]))
+                .expect_err("not delegated");
+            assert!(
+                matches!(err, RegistryError::Conflict(_)),
+                "{tenant} {host}: {err}"
+            );
+        }
+        // A delegation in use cannot be withdrawn.
+        let err = reg
+            .put_tenant("acme", &TenantSpec::with_hosts(&["acme.example"]))
+            .expect_err("delegation in use");
+        assert!(matches!(err, RegistryError::Conflict(_)), "{err}");
+        let kept = reg
+            .tenant_with_functions("acme")
+            .expect("read")
+            .expect("acme");
+        assert_eq!(
+            kept.0
+                .delegations
+                .get("eu.acme.example")
+                .map(String::as_str),
+            Some("acme-eu")
+        );
+    }
+
+    #[test]
+    fn delegations_must_lie_under_the_tenants_own_hosts() {
+        let (_dir, reg) = open();
+        for (host, to) in [
+            ("eu.other.example", "acme-eu"),
+            ("acme.example", "acme-eu"),
+            ("eu.acme.example", "acme"),
+            ("eu.acme.example", "Not A Name"),
+        ] {
+            let mut spec = TenantSpec::with_hosts(&["acme.example"]);
+            spec.delegations.insert(host.into(), to.into());
+            let err = reg
+                .put_tenant("acme", &spec)
+                .expect_err("invalid delegation");
+            assert!(
+                matches!(err, RegistryError::Invalid(_)),
+                "{host} -> {to}: {err}"
+            );
+        }
+        assert!(
+            reg.tenant_with_functions("acme").expect("read").is_none(),
+            "nothing written"
+        );
     }
 
     #[test]

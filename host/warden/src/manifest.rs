@@ -4,6 +4,8 @@
 //! tenant = "acme"
 //! hosts = ["api.acme.example"]          # optional custom hosts
 //! tier = "pro"                          # optional contract tier of the node
+//! [delegations]                         # optional: names under our hosts another tenant may serve
+//! "eu.acme.example" = "acme-eu"
 //!
 //! [[functions]]
 //! name = "hello"
@@ -45,6 +47,10 @@ pub struct Manifest {
     /// not say `public = true` needs a valid token.
     #[serde(default)]
     pub auth: Option<TenantAuthConfig>,
+    /// Names under the tenant's custom hosts that another tenant may
+    /// serve: host -> tenant.
+    #[serde(default)]
+    pub delegations: BTreeMap<String, String>,
     /// The functions.
     #[serde(default)]
     pub functions: Vec<FunctionSpec>,
@@ -186,7 +192,7 @@ impl Manifest {
         if let Err(e) = validate_name("tenant", &self.tenant) {
             problems.push(e);
         }
-        for host in &self.hosts {
+        for host in self.hosts.iter().chain(self.delegations.keys()) {
             if let Err(e) = validate_host(host) {
                 problems.push(e);
             }

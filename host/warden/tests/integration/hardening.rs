@@ -73,6 +73,48 @@ async fn a_tenant_cannot_take_names_under_the_base_domain_or_under_another_tenan
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_serves_a_subdomain_of_another_only_when_delegated_and_the_delegation_sticks() {
+    let node = TestNode::start().await;
+    let api = node.api();
+    let mut acme = warden::api::PutTenant::with_hosts(&["acme.example"]);
+    acme.delegations
+        .insert("eu.acme.example".into(), "acme-eu".into());
+    api.put_tenant("acme", &acme).await.expect("acme delegates");
+    let squat = api
+        .put_tenant(
+            "squatter",
+            &warden::api::PutTenant::with_hosts(&["eu.acme.example"]),
+        )
+        .await
+        .expect_err("delegated to someone else");
+    assert_eq!(squat.code(), Some("conflict"), "{squat}");
+    api.put_tenant(
+        "acme-eu",
+        &warden::api::PutTenant::with_hosts(&["eu.acme.example"]),
+    )
+    .await
+    .expect("the delegate takes it");
+    node.deploy(
+        "acme-eu",
+        "hello",
+        &["/hello"],
+        &component(guests::WASI_HELLO),
+    )
+    .await;
+    let served = node.get("eu.acme.example", "/hello").await;
+    assert_eq!(served.status, StatusCode::OK, "{}", served.text());
+    let withdraw = api
+        .put_tenant(
+            "acme",
+            &warden::api::PutTenant::with_hosts(&["acme.example"]),
+        )
+        .await
+        .expect_err("a delegation in use");
+    assert_eq!(withdraw.code(), Some("conflict"), "{withdraw}");
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_host_headers_or_a_non_ascii_host_answer_400() {
     let node = TestNode::start().await;
     node.deploy("acme", "hello", &["/hello"], &component(guests::WASI_HELLO))
