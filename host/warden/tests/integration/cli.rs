@@ -40,7 +40,21 @@ struct Server {
 
 impl Server {
     fn start(data_dir: &Path) -> Self {
-        let mut child = Command::new(BIN)
+        Self::spawn(Command::new(BIN), data_dir, &[])
+    }
+
+    /// `warden serve` with host config `config` and at most `fds` open
+    /// file descriptors (set by the shell before it execs the server).
+    fn start_limited(data_dir: &Path, config: &Path, fds: u32) -> Self {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("ulimit -n {fds} && exec \"$0\" \"$@\""))
+            .arg(BIN);
+        Self::spawn(cmd, data_dir, &["--config".as_ref(), config.as_os_str()])
+    }
+
+    fn spawn(mut cmd: Command, data_dir: &Path, extra: &[&std::ffi::OsStr]) -> Self {
+        let mut child = cmd
             .args([
                 "serve",
                 "--listen",
@@ -50,6 +64,7 @@ impl Server {
                 "--data-dir",
             ])
             .arg(data_dir)
+            .args(extra)
             .env("WARDEN_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -103,6 +118,15 @@ impl Server {
 
     fn wait(mut self) -> i32 {
         self.child.wait().expect("wait").code().unwrap_or(-1)
+    }
+}
+
+/// A failing test must not leave its server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        // A no-op once `wait` has reaped the child.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -529,6 +553,73 @@ fn keys_and_tokens_from_the_command_line() {
     );
     assert_eq!(code, 2, "a usage mistake: {err}");
     assert!(err.contains("unknown algorithm"), "{err}");
+    server.signal("-TERM");
+    assert_eq!(server.wait(), 0);
+}
+
+/// CPU time (user + system) the process `pid` has used, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // Fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line (11, 12 here).
+    fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
+}
+
+#[test]
+fn running_out_of_file_descriptors_neither_spins_nor_locks_real_clients_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("warden-host.toml");
+    std::fs::write(
+        &config,
+        "[connections]\nheader_read_timeout_ms = 1500\nmax_per_client = 10000\n",
+    )
+    .expect("config");
+    let server = Server::start_limited(&data, &config, 256);
+    // More idle connections than the server has descriptors: the kernel
+    // completes the handshakes, the server's accept fails with EMFILE.
+    let idle: Vec<std::net::TcpStream> = (0..300)
+        .map(|_| std::net::TcpStream::connect(server.addr).expect("connect"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // While out of descriptors the accept loop backs off: over a second of
+    // exhaustion it uses a fraction of a core, where a spinning loop would
+    // use all of one.
+    let ticks_per_s: u64 = 100;
+    let before = cpu_ticks(server.child.id());
+    std::thread::sleep(Duration::from_secs(1));
+    let spent = cpu_ticks(server.child.id()) - before;
+    assert!(
+        spent < ticks_per_s / 2,
+        "the accept loop spun: {spent} ticks in 1 s"
+    );
+    // A real client gets in once the idle connections have been cut at
+    // their header-read timeout.
+    let mut client = std::net::TcpStream::connect(server.addr).expect("connect");
+    client
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    client
+        .write_all(b"GET / HTTP/1.1\r\nHost: nobody.localhost\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    let mut answer = Vec::new();
+    std::io::Read::read_to_end(&mut client, &mut answer).expect("answer");
+    let head = String::from_utf8_lossy(&answer);
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+    assert!(head.contains("\"code\""), "a JSON error: {head}");
+    // Every idle connection was closed by the server, none left hanging.
+    for mut conn in idle {
+        conn.set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        let mut buf = [0u8; 16];
+        match std::io::Read::read(&mut conn, &mut buf) {
+            Ok(0) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            other => panic!("an idle connection was not closed: {other:?}"),
+        }
+    }
     server.signal("-TERM");
     assert_eq!(server.wait(), 0);
 }
