@@ -25,6 +25,9 @@ pub enum Scenario {
     /// A token-protected todo read (tier check, cache, kv) next to hello,
     /// with the verified-token cache on and off.
     Full,
+    /// A neighbour's hello latency, idle and while two other tenants' guests
+    /// burn CPU in host calls (random bytes in a loop).
+    Neighbour,
     /// All of the above.
     All,
 }
@@ -99,11 +102,11 @@ pub struct CompareArgs {
     /// Load generator threads [default: number of CPUs].
     #[arg(long)]
     pub loadgen_threads: Option<usize>,
-    /// The wasi-hello component [default: <target>/guests/wasm32-wasip2/guest/wasi_hello.wasm].
+    /// The wasi-hello component [default: <workspace>/target/guests/wasm32-wasip2/guest/wasi_hello.wasm].
     #[arg(long)]
     pub component: Option<PathBuf>,
     /// The JSON example component (examples/quote-api) [default:
-    /// <target>/guests/wasm32-wasip2/guest/quote_api.wasm].
+    /// <workspace>/target/guests/wasm32-wasip2/guest/quote_api.wasm].
     #[arg(long)]
     pub json_component: Option<PathBuf>,
     /// Route of the JSON function; requests are POSTed to it.
@@ -177,9 +180,17 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 1)]
     pub rng_seed: u64,
     /// Seed scenario: the todo example component [default:
-    /// <target>/guests/wasm32-wasip2/guest/todo_api.wasm].
+    /// <workspace>/target/guests/wasm32-wasip2/guest/todo_api.wasm].
     #[arg(long)]
     pub todo_component: Option<PathBuf>,
+    /// Neighbour scenario: the noisy guest [default:
+    /// <workspace>/target/guests/wasm32-wasip2/guest/random_loop.wasm].
+    #[arg(long)]
+    pub random_loop_component: Option<PathBuf>,
+    /// Neighbour scenario: the neighbour's open-loop rate, requests per
+    /// second [default: 200; smoke: 50].
+    #[arg(long)]
+    pub neighbour_rate: Option<f64>,
     /// Warden's compiled-artifact cache, relative to its data dir; removed
     /// to force a compile in the cold scenario.
     #[arg(long, default_value = "artifacts")]
@@ -223,6 +234,10 @@ pub struct Config {
     pub json_component: PathBuf,
     /// The todo example component.
     pub todo_component: PathBuf,
+    /// The noisy guest of the neighbour scenario.
+    pub random_loop_component: PathBuf,
+    /// The neighbour's rate, requests per second.
+    pub neighbour_rate: f64,
     /// Seed scenario size factor.
     pub scale: f64,
     /// Measured time of the CRUD mix.
@@ -254,7 +269,10 @@ impl Config {
             .work_dir
             .clone()
             .unwrap_or_else(|| cache_dir.join("work"));
-        let guests = target_dir
+        // Where warden-test-components' build.rs puts the guests: always
+        // under the workspace, whatever CARGO_TARGET_DIR says.
+        let guests = workspace
+            .join("target")
             .join("guests")
             .join("wasm32-wasip2")
             .join("guest");
@@ -275,6 +293,7 @@ impl Config {
                 Scenario::Tenants,
                 Scenario::Seed,
                 Scenario::Full,
+                Scenario::Neighbour,
             ];
         }
         scenarios.sort();
@@ -330,6 +349,13 @@ impl Config {
                 .todo_component
                 .clone()
                 .unwrap_or_else(|| guests.join("todo_api.wasm")),
+            random_loop_component: args
+                .random_loop_component
+                .clone()
+                .unwrap_or_else(|| guests.join("random_loop.wasm")),
+            neighbour_rate: args
+                .neighbour_rate
+                .unwrap_or(if smoke { 50.0 } else { 200.0 }),
             scale: args.scale.unwrap_or(if smoke { 0.001 } else { 1.0 }),
             crud_duration: args.crud_duration.unwrap_or(if smoke {
                 Duration::from_secs(1)

@@ -127,7 +127,8 @@ pub fn alternate(
     tallies
 }
 
-fn one_run(
+/// One warm-up and one measured run of `c`, added to `tally`.
+pub fn one_run(
     clk_tck: u64,
     plan: &LoadPlan,
     c: &Contestant<'_>,
