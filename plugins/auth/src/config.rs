@@ -47,6 +47,7 @@ use warden_plugin_kv::KvStore;
 use crate::issuers::fetch::check_jwks_url;
 use crate::keys::store::{KeyStore, KvKeyStore, MemoryKeyStore};
 use crate::replay::{KvReplayStore, MemoryReplayStore, RedisReplayStore, ReplayStore};
+use crate::revocation::FamilyRevocations;
 use crate::{
     ConfigError, IssuerConfig, JwksSettings, Kek, KekSource, KeyError, KeyManager, KeySettings,
     Verifier, VerifierSettings,
@@ -86,6 +87,12 @@ pub struct Config {
     /// certificate comes from a private CA. Read once by [`build`].
     #[serde(default)]
     pub jwks_ca_file: Option<std::path::PathBuf>,
+    /// How long a node reuses a "family not revoked" answer, in
+    /// milliseconds: the bound on how late a logout or a detected refresh
+    /// reuse on another node stops the family's access tokens here. Zero
+    /// reads the revocation list on every request.
+    #[serde(default = "default_revocation_cache")]
+    pub revocation_cache_ms: u64,
 }
 
 impl Config {
@@ -103,6 +110,7 @@ impl Config {
             key_snapshot_ttl_ms: default_snapshot_ttl(),
             cache_max_entries: default_cache_entries(),
             jwks_ca_file: None,
+            revocation_cache_ms: default_revocation_cache(),
         }
     }
 }
@@ -112,6 +120,9 @@ fn default_overlap() -> u64 {
 }
 fn default_snapshot_ttl() -> u64 {
     5000
+}
+fn default_revocation_cache() -> u64 {
+    1000
 }
 fn default_cache_entries() -> u64 {
     100_000
@@ -261,12 +272,24 @@ pub enum BuildError {
 
 /// What the host wires: key management (admin API, token service, JWKS
 /// endpoint) and the verifier (gateway).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Auth {
     /// Create, list, rotate, retire, JWKS, sign.
     pub keys: Arc<KeyManager>,
     /// Per-request verification.
     pub verifier: Arc<Verifier>,
+    /// The family revocation list the verifier checks (when the node has a
+    /// kv store); the token service writes to the same one.
+    pub revocations: Option<Arc<FamilyRevocations>>,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("keys", &self.keys)
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Builds the plugin. `kv` is the node's kv store, needed when keys or
@@ -313,8 +336,21 @@ pub async fn build(config: &Config, kv: Option<Arc<dyn KvStore>>) -> Result<Auth
             .with_jwks_roots(&pem)
             .map_err(|e| named(e.problems.join("; ")))?;
     }
+    let revocations = kv.as_ref().map(|kv| {
+        Arc::new(FamilyRevocations::new(
+            kv.clone(),
+            Duration::from_millis(config.revocation_cache_ms),
+        ))
+    });
+    if let Some(revocations) = &revocations {
+        verifier = verifier.with_revocations(revocations.clone());
+    }
     let verifier = Arc::new(verifier);
-    Ok(Auth { keys, verifier })
+    Ok(Auth {
+        keys,
+        verifier,
+        revocations,
+    })
 }
 
 /// Seconds since the Unix epoch, for the `now` arguments.

@@ -17,3 +17,4 @@ mod keys;
 mod policy;
 mod properties;
 mod replay;
+mod revocation;
