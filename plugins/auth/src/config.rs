@@ -48,6 +48,7 @@ use crate::issuers::fetch::check_jwks_url;
 use crate::keys::store::{KeyStore, KvKeyStore, MemoryKeyStore};
 use crate::replay::{KvReplayStore, MemoryReplayStore, RedisReplayStore, ReplayStore};
 use crate::revocation::FamilyRevocations;
+use crate::service::{ServiceError, ServiceSettings, TokenService};
 use crate::{
     ConfigError, IssuerConfig, JwksSettings, Kek, KekSource, KeyError, KeyManager, KeySettings,
     Verifier, VerifierSettings,
@@ -281,6 +282,8 @@ pub struct Auth {
     /// The family revocation list the verifier checks (when the node has a
     /// kv store); the token service writes to the same one.
     pub revocations: Option<Arc<FamilyRevocations>>,
+    replay: Arc<dyn ReplayStore>,
+    kek: KekSource,
 }
 
 impl std::fmt::Debug for Auth {
@@ -289,6 +292,31 @@ impl std::fmt::Debug for Auth {
             .field("keys", &self.keys)
             .field("verifier", &self.verifier)
             .finish_non_exhaustive()
+    }
+}
+
+impl Auth {
+    /// The node's token service over `kv`, sharing this node's keys,
+    /// revocation list (so a revocation here stops the family's tokens at
+    /// this node's gateway at once) and replay store (DPoP proof ids).
+    pub fn token_service(
+        &self,
+        kv: Arc<dyn KvStore>,
+        settings: ServiceSettings,
+    ) -> Result<TokenService, ServiceError> {
+        let revocations = match &self.revocations {
+            Some(revocations) => revocations.clone(),
+            None => Arc::new(FamilyRevocations::new(kv.clone(), Duration::from_secs(1))),
+        };
+        let kek = Kek::load(&self.kek).map_err(ServiceError::from)?;
+        TokenService::new(
+            kv,
+            self.keys.clone(),
+            Arc::new(kek),
+            revocations,
+            self.replay.clone(),
+            settings,
+        )
     }
 }
 
@@ -311,6 +339,7 @@ pub async fn build(config: &Config, kv: Option<Arc<dyn KvStore>>) -> Result<Auth
             RedisHandle::connect(&redis.settings()).await?,
         )),
     };
+    let replay_for_service = replay.clone();
     let keys = Arc::new(KeyManager::new(
         store,
         Kek::load(&config.kek)?,
@@ -350,6 +379,8 @@ pub async fn build(config: &Config, kv: Option<Arc<dyn KvStore>>) -> Result<Auth
         keys,
         verifier,
         revocations,
+        replay: replay_for_service,
+        kek: config.kek.clone(),
     })
 }
 

@@ -37,6 +37,7 @@ mod principal;
 mod reason;
 pub mod replay;
 mod revocation;
+pub mod service;
 mod stats;
 pub mod token;
 mod verified_cache;

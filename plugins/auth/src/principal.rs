@@ -27,7 +27,7 @@ pub struct VerifiedPrincipal {
     pub expires_at: u64,
     /// `cnf.jkt` (RFC 9449): the token is bound to this DPoP key, and the
     /// gateway must require a proof of it (see
-    /// the token service's DPoP check).
+    /// [`crate::service::DpopVerifier::check_request`]).
     pub dpop_jkt: Option<String>,
     /// `fid`: the refresh-token family (login session) the token belongs to.
     pub family: Option<String>,
