@@ -8,9 +8,10 @@
 //!
 //! Each file adds one job to [`TokenService`] (`impl TokenService` blocks):
 //! `clients.rs`, `users.rs`, `throttle.rs`, `codes.rs`, `issue.rs`,
-//! `refresh.rs`, `totp.rs`, `introspect.rs`; `dpop.rs` is the proof
+//! `refresh.rs`, `totp.rs`, `introspect.rs`, `admin_tokens.rs`; `dpop.rs` is the proof
 //! verifier the gateway also uses.
 
+mod admin_tokens;
 mod clients;
 mod codes;
 mod dpop;
@@ -31,6 +32,7 @@ use std::sync::Arc;
 use warden_plugin_core::Tenant;
 use warden_plugin_kv::KvStore;
 
+pub use admin_tokens::{AdminScope, AdminTokenGrant, AdminTokenInfo, NewAdminToken, VerifiedAdmin};
 pub use clients::{ClientAuth, ClientInfo, ClientKind, ClientSecret, GrantType, NewClient};
 pub use codes::{AuthorizeError, AuthorizeRequest, AuthorizeResponse, ValidatedAuthorize};
 pub use dpop::{DpopProof, DpopVerifier, access_token_hash};

@@ -18,6 +18,7 @@ mod policy;
 mod properties;
 mod replay;
 mod revocation;
+mod service_admin;
 mod service_dpop;
 mod service_fixtures;
 mod service_flow;
