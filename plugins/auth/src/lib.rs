@@ -1,6 +1,7 @@
 //! Warden's gateway auth: per-tenant signing keys, strict JWT validation,
 //! external issuers over JWKS, route policies (scopes, step-up), replay
-//! protection, and the counters the host exports.
+//! protection, the counters the host exports, and each tenant's OAuth 2.0
+//! / OIDC token service ([`service::TokenService`]).
 //!
 //! The host calls [`Verifier::verify`] (or [`Verifier::authorize`] for
 //! routes that may be public) once per request with the tenant, the
