@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use warden_plugin_core::Tenant;
 
-use super::clients::{ClientAuth, ClientInfo};
+use super::clients::{ClientAuth, ClientInfo, ClientKind};
 use super::refresh::{FAMILY_KIND, Family, TOKEN_KIND};
 use super::store::Store;
 use super::{Issuer, ServiceError, TokenService, secrets};
@@ -131,8 +131,10 @@ impl TokenService {
         Ok(())
     }
 
-    /// The introspection endpoint (RFC 7662), for an authenticated client
-    /// (resource servers register as confidential clients).
+    /// The introspection endpoint (RFC 7662), for confidential clients
+    /// only (resource servers register as such): a public client proves
+    /// nothing but its id, and introspection must not become an oracle for
+    /// whoever holds a token.
     pub async fn introspect(
         &self,
         issuer: &Issuer,
@@ -141,7 +143,10 @@ impl TokenService {
         now: u64,
     ) -> Result<Introspection, ServiceError> {
         let tenant = &issuer.tenant;
-        self.authenticate_client(tenant, client).await?;
+        let client = self.authenticate_client(tenant, client).await?;
+        if client.kind != ClientKind::Confidential {
+            return Err(ServiceError::UnauthorizedClient);
+        }
         if let Some(claims) = self.verify_own(issuer, token, now).await? {
             let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
             return Ok(Introspection {

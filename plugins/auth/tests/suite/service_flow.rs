@@ -514,6 +514,13 @@ async fn introspection_and_revocation_follow_rfc_7662_and_7009() {
         client_id: &svc.app.client_id,
         client_secret: None,
     };
+    // A public client cannot introspect (it proves nothing but its id).
+    let error = svc
+        .service()
+        .introspect(&svc.issuer, &app, &tokens.access_token, NOW)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "unauthorized_client");
     let refresh = tokens.refresh_token.clone().unwrap();
     svc.service()
         .revoke(&svc.issuer, &app, &refresh, NOW)
@@ -556,4 +563,66 @@ async fn revoking_by_access_token_revokes_the_family() {
     assert!(svc.gateway(&tokens.access_token, NOW).await.is_err());
     let refresh = tokens.refresh_token.unwrap();
     assert!(svc.refresh(&refresh, NOW).await.is_err());
+}
+
+#[tokio::test]
+async fn a_confidential_web_client_uses_the_code_flow_with_its_secret() {
+    let svc = Svc::new().await;
+    let (web, secret) = svc
+        .service()
+        .register_client(
+            &svc.acme,
+            NewClient {
+                name: "Web".into(),
+                kind: ClientKind::Confidential,
+                redirect_uris: vec![REDIRECT.into()],
+                grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+                scopes: vec!["orders:read".into()],
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    let secret = secret.unwrap();
+    let request = AuthorizeRequest {
+        client_id: Some(web.client_id.clone()),
+        scope: None,
+        ..svc.authorize_request()
+    };
+    let validated = svc
+        .service()
+        .validate_authorize(&svc.acme, &request)
+        .await
+        .unwrap();
+    assert_eq!(validated.scopes, vec!["orders:read"]);
+    let auth = svc.login().await;
+    let location = svc
+        .service()
+        .issue_code(&svc.acme, &validated, &auth, NOW)
+        .await
+        .unwrap()
+        .location;
+    let code = param(&location, "code").unwrap();
+    let without_secret = TokenRequest {
+        client_id: &web.client_id,
+        ..svc.code_request(&code)
+    };
+    let error = svc
+        .service()
+        .token(&svc.issuer, without_secret, NOW)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "invalid_client");
+    let with_secret = TokenRequest {
+        client_id: &web.client_id,
+        client_secret: Some(secret.expose()),
+        ..svc.code_request(&code)
+    };
+    let tokens = svc
+        .service()
+        .token(&svc.issuer, with_secret, NOW)
+        .await
+        .unwrap();
+    assert!(tokens.id_token.is_none(), "no openid scope, no ID token");
+    svc.gateway(&tokens.access_token, NOW).await.unwrap();
 }
