@@ -19,6 +19,8 @@
 //! min_refetch_interval_s = 30
 //! max_backoff_s = 300
 //! fetch_timeout_ms = 3000
+//! [auth.service]                   # the token service, see service::ServiceSettings
+//! refresh_grace_s = 0
 //! ```
 //!
 //! A tenant (manifest `[auth]`):
@@ -94,6 +96,10 @@ pub struct Config {
     /// reads the revocation list on every request.
     #[serde(default = "default_revocation_cache")]
     pub revocation_cache_ms: u64,
+    /// The token service's settings (`[auth.service]`), for
+    /// [`Auth::token_service`]; validated by [`build`].
+    #[serde(default)]
+    pub service: ServiceSettings,
 }
 
 impl Config {
@@ -112,6 +118,7 @@ impl Config {
             cache_max_entries: default_cache_entries(),
             jwks_ca_file: None,
             revocation_cache_ms: default_revocation_cache(),
+            service: ServiceSettings::default(),
         }
     }
 }
@@ -323,6 +330,7 @@ impl Auth {
 /// Builds the plugin. `kv` is the node's kv store, needed when keys or
 /// replay ids live there (`type = "kv"`).
 pub async fn build(config: &Config, kv: Option<Arc<dyn KvStore>>) -> Result<Auth, BuildError> {
+    config.service.validate()?;
     let kv_needed = || {
         kv.clone().ok_or_else(|| ConfigError {
             problems: vec!["auth uses type = \"kv\" but the node has no kv store".to_owned()],
@@ -429,6 +437,25 @@ mod tests {
             toml::from_str::<Config>("kek = { type = \"env\", var = \"K\" }\nttl = 1\n").is_err()
         );
         assert!(toml::from_str::<Config>("kek = { type = \"vault\" }\n").is_err());
+    }
+
+    #[tokio::test]
+    async fn the_token_service_section_is_parsed_and_validated_by_build() {
+        let config: Config = toml::from_str(
+            "kek = { type = \"env\", var = \"K\" }\n[keys]\ntype = \"memory\"\n[replay]\ntype = \"memory\"\n[service]\nrefresh_grace_s = 6\n",
+        )
+        .unwrap();
+        assert_eq!(config.service.refresh_grace_s, 6);
+        assert!(matches!(
+            build(&config, None).await,
+            Err(BuildError::Config(_))
+        ));
+        assert!(
+            toml::from_str::<Config>(
+                "kek = { type = \"env\", var = \"K\" }\n[service]\ngrace = 1\n"
+            )
+            .is_err()
+        );
     }
 
     #[test]

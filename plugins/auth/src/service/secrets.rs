@@ -75,6 +75,9 @@ impl Default for HashCost {
 pub(crate) struct Hasher {
     argon: Argon2<'static>,
     dummy: String,
+    /// argon2 verifications done (tests check that unknown users cost the
+    /// same work as known ones).
+    verifications: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Hasher {
@@ -85,6 +88,7 @@ impl Hasher {
         let mut hasher = Self {
             argon,
             dummy: String::new(),
+            verifications: Default::default(),
         };
         hasher.dummy = hasher.hash("warden-dummy-password")?;
         Ok(hasher)
@@ -103,6 +107,8 @@ impl Hasher {
     /// Whether `secret` matches `phc` (argon2 compares in constant time).
     /// A malformed stored hash is a mismatch.
     pub(crate) fn verify(&self, secret: &str, phc: &str) -> bool {
+        self.verifications
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         PasswordHash::new(phc).is_ok_and(|parsed| {
             self.argon
                 .verify_password(secret.as_bytes(), &parsed)
@@ -115,6 +121,15 @@ impl Hasher {
     pub(crate) fn verify_dummy(&self, secret: &str) -> bool {
         let _ = self.verify(secret, &self.dummy);
         false
+    }
+}
+
+impl Hasher {
+    /// How many verifications this hasher did.
+    #[cfg(test)]
+    pub(crate) fn verifications(&self) -> u64 {
+        self.verifications
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

@@ -375,3 +375,63 @@ impl TokenService {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use warden_plugin_kv::MemoryKv;
+
+    use super::*;
+    use crate::replay::MemoryReplayStore;
+    use crate::service::{HashCost, ServiceSettings};
+    use crate::{FamilyRevocations, Kek, KeyManager, KeySettings, MemoryKeyStore};
+
+    fn service() -> TokenService {
+        let kv = Arc::new(MemoryKv::new(1 << 20));
+        let keys = Arc::new(KeyManager::new(
+            Arc::new(MemoryKeyStore::default()),
+            Kek::from_bytes(&[1; 32]),
+            KeySettings::default(),
+        ));
+        TokenService::new(
+            kv.clone(),
+            keys,
+            Arc::new(Kek::from_bytes(&[1; 32])),
+            Arc::new(FamilyRevocations::new(kv, Duration::ZERO)),
+            Arc::new(MemoryReplayStore::default()),
+            ServiceSettings {
+                hash_cost: HashCost {
+                    memory_kib: 64,
+                    iterations: 1,
+                    parallelism: 1,
+                },
+                ..ServiceSettings::default()
+            },
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_costs_the_same_argon2_work_as_a_wrong_password() {
+        let service = service();
+        let tenant = Tenant::new("acme").unwrap();
+        let user = NewUser {
+            username: "alice".into(),
+            password: "correct horse".into(),
+        };
+        service.create_user(&tenant, user, 0).await.unwrap();
+        let mut work = Vec::new();
+        for name in ["alice", "mallory"] {
+            let before = service.hasher.verifications();
+            let error = service
+                .login_password(&tenant, name, "wrong password", "a", 0)
+                .await
+                .unwrap_err();
+            assert_eq!(error, ServiceError::AccessDenied);
+            work.push(service.hasher.verifications() - before);
+        }
+        assert_eq!(work, vec![1, 1]);
+    }
+}
