@@ -56,7 +56,18 @@ async fn tokens_issued_with_a_proof_carry_cnf_jkt_and_pass_with_a_fresh_proof() 
         payload(&tokens.access_token)["cnf"]["jkt"],
         key.jkt().as_str()
     );
-    let principal = svc.gateway(&tokens.access_token, NOW).await.unwrap();
+    // Sent as RFC 9449 wants it: `Authorization: DPoP <token>`.
+    let principal = svc
+        .node
+        .verifier
+        .verify(
+            &svc.acme,
+            Some(&format!("DPoP {}", tokens.access_token)),
+            &warden_plugin_auth::RoutePolicy::default(),
+            NOW,
+        )
+        .await
+        .unwrap();
     assert_eq!(principal.dpop_jkt.as_deref(), Some(key.jkt().as_str()));
     let proof = key.proof("GET", API_URL, "r-1", Some(&tokens.access_token));
     // Query and fragment of the request URL are not part of htu; case and
@@ -147,70 +158,88 @@ async fn a_dpop_proof_reused_is_refused() {
 }
 
 #[tokio::test]
-async fn a_dpop_proof_for_another_url_or_method_is_refused() {
+async fn a_dpop_proof_for_another_url_is_refused() {
     let svc = Svc::new().await;
     let key = DpopKey::new(1);
     let tokens = bound_tokens(&svc, &key).await;
-    let jkt = key.jkt();
     let proof = key.proof("GET", API_URL, "r-2", Some(&tokens.access_token));
-    let other_url = check(
+    let error = check(
         &svc,
-        Some(&jkt),
+        Some(&key.jkt()),
         &tokens.access_token,
         Some(&proof),
         "GET",
         "https://api.acme.test/admin",
     )
-    .await;
+    .await
+    .unwrap_err();
     assert_eq!(
-        other_url.unwrap_err(),
+        error,
         ServiceError::InvalidDpopProof("htu does not match the URL")
     );
+}
+
+#[tokio::test]
+async fn a_dpop_proof_for_another_method_is_refused() {
+    let svc = Svc::new().await;
+    let key = DpopKey::new(1);
+    let tokens = bound_tokens(&svc, &key).await;
     let proof = key.proof("GET", API_URL, "r-3", Some(&tokens.access_token));
-    let other_method = check(
+    let error = check(
         &svc,
-        Some(&jkt),
+        Some(&key.jkt()),
         &tokens.access_token,
         Some(&proof),
         "DELETE",
         API_URL,
     )
-    .await;
+    .await
+    .unwrap_err();
     assert_eq!(
-        other_method.unwrap_err(),
+        error,
         ServiceError::InvalidDpopProof("htm does not match the method")
     );
-    // A proof for another access token (ath) fails as well.
+}
+
+#[tokio::test]
+async fn a_dpop_proof_for_another_access_token_or_outside_its_iat_window_is_refused() {
+    let svc = Svc::new().await;
+    let key = DpopKey::new(1);
+    let tokens = bound_tokens(&svc, &key).await;
+    let jkt = key.jkt();
     let proof = key.proof("GET", API_URL, "r-4", Some("another-token"));
-    assert!(
-        check(
-            &svc,
-            Some(&jkt),
-            &tokens.access_token,
-            Some(&proof),
-            "GET",
-            API_URL
-        )
-        .await
-        .is_err()
+    let error = check(
+        &svc,
+        Some(&jkt),
+        &tokens.access_token,
+        Some(&proof),
+        "GET",
+        API_URL,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        error,
+        ServiceError::InvalidDpopProof("ath does not match the access token")
     );
-    // And one outside the iat window.
     let stale = key.proof_with(
         json!({"typ": "dpop+jwt", "alg": "EdDSA", "jwk": key.jwk}),
         json!({"htm": "GET", "htu": API_URL, "iat": NOW - 600, "jti": "r-5",
                "ath": warden_plugin_auth::service::access_token_hash(&tokens.access_token)}),
     );
-    assert!(
-        check(
-            &svc,
-            Some(&jkt),
-            &tokens.access_token,
-            Some(&stale),
-            "GET",
-            API_URL
-        )
-        .await
-        .is_err()
+    let error = check(
+        &svc,
+        Some(&jkt),
+        &tokens.access_token,
+        Some(&stale),
+        "GET",
+        API_URL,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        error,
+        ServiceError::InvalidDpopProof("iat is outside the accepted window")
     );
 }
 
