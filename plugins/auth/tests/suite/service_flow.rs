@@ -258,28 +258,46 @@ async fn a_public_client_cannot_get_client_credentials_and_uris_are_checked() {
     }
 }
 
-#[tokio::test]
-async fn redirect_uri_mismatch_with_added_path_query_or_fragment_is_refused_without_redirect() {
-    let svc = Svc::new().await;
-    for uri in [
-        "https://app.example/cb/extra",
-        "https://app.example/cb?next=https://evil.example",
-        "https://app.example/cb#frag",
-        "https://app.example/c",
-        "https://APP.example/cb",
-        "https://evil.example/cb",
-    ] {
-        let request = AuthorizeRequest {
-            redirect_uri: Some(uri.into()),
-            ..svc.authorize_request()
-        };
-        no_redirect(svc.service().validate_authorize(&svc.acme, &request).await);
-    }
-    let missing = AuthorizeRequest {
-        redirect_uri: None,
+async fn refused_without_redirect(svc: &Svc, uri: Option<&str>) {
+    let request = AuthorizeRequest {
+        redirect_uri: uri.map(str::to_owned),
         ..svc.authorize_request()
     };
-    no_redirect(svc.service().validate_authorize(&svc.acme, &missing).await);
+    no_redirect(svc.service().validate_authorize(&svc.acme, &request).await);
+}
+
+#[tokio::test]
+async fn redirect_uri_with_an_added_path_is_refused_without_redirect() {
+    let svc = Svc::new().await;
+    refused_without_redirect(&svc, Some("https://app.example/cb/extra")).await;
+    refused_without_redirect(&svc, Some("https://app.example/cb/")).await;
+    refused_without_redirect(&svc, Some("https://app.example/c")).await;
+}
+
+#[tokio::test]
+async fn redirect_uri_with_an_added_query_is_refused_without_redirect() {
+    let svc = Svc::new().await;
+    refused_without_redirect(
+        &svc,
+        Some("https://app.example/cb?next=https://evil.example"),
+    )
+    .await;
+    refused_without_redirect(&svc, Some("https://app.example/cb?")).await;
+}
+
+#[tokio::test]
+async fn redirect_uri_with_an_added_fragment_is_refused_without_redirect() {
+    let svc = Svc::new().await;
+    refused_without_redirect(&svc, Some("https://app.example/cb#frag")).await;
+    refused_without_redirect(&svc, Some("https://app.example/cb#")).await;
+}
+
+#[tokio::test]
+async fn redirect_uri_mismatch_or_missing_or_unknown_client_is_refused_without_redirect() {
+    let svc = Svc::new().await;
+    refused_without_redirect(&svc, Some("https://APP.example/cb")).await;
+    refused_without_redirect(&svc, Some("https://evil.example/cb")).await;
+    refused_without_redirect(&svc, None).await;
     let unknown_client = AuthorizeRequest {
         client_id: Some("nobody".into()),
         ..svc.authorize_request()
