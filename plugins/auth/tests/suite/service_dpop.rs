@@ -332,3 +332,29 @@ async fn a_bound_refresh_token_needs_the_same_key() {
         key.jkt().as_str()
     );
 }
+
+#[tokio::test]
+async fn es256_proofs_verify_and_their_alg_must_match_the_jwk() {
+    let svc = Svc::new().await;
+    let key = DpopKey::es256(7);
+    let proof = key.proof("POST", TOKEN_URL, "es-1", None);
+    let verified = svc
+        .service()
+        .dpop()
+        .verify_proof(&svc.acme, &proof, "POST", TOKEN_URL, None, NOW)
+        .await
+        .unwrap();
+    assert_eq!(verified.jkt, key.jkt());
+    // An EC jwk under alg EdDSA is refused before any signature check.
+    let mismatched = key.proof_with(
+        json!({"typ": "dpop+jwt", "alg": "EdDSA", "jwk": key.jwk}),
+        json!({"htm": "POST", "htu": TOKEN_URL, "iat": NOW, "jti": "es-2"}),
+    );
+    let error = svc
+        .service()
+        .dpop()
+        .verify_proof(&svc.acme, &mismatched, "POST", TOKEN_URL, None, NOW)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "invalid_dpop_proof");
+}

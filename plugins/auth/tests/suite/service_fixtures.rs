@@ -304,9 +304,10 @@ pub fn header(jwt: &str) -> Value {
     serde_json::from_slice(&crate::fixtures::b64_decode(part)).unwrap()
 }
 
-/// A DPoP client key (Ed25519).
+/// A DPoP client key (Ed25519, or P-256 with [`DpopKey::es256`]).
 pub struct DpopKey {
     encoding: EncodingKey,
+    alg: Algorithm,
     pub jwk: Value,
 }
 
@@ -317,14 +318,40 @@ impl DpopKey {
         let x = b64(&signing.verifying_key().to_bytes());
         Self {
             encoding: EncodingKey::from_ed_der(der.as_bytes()),
+            alg: Algorithm::EdDSA,
             jwk: json!({"kty": "OKP", "crv": "Ed25519", "x": x}),
         }
     }
 
-    /// The RFC 7638 thumbprint.
+    /// A P-256 key (ES256).
+    pub fn es256(seed: u8) -> Self {
+        let secret = p256::SecretKey::from_slice(&[seed; 32]).unwrap();
+        let der = p256::pkcs8::EncodePrivateKey::to_pkcs8_der(&secret).unwrap();
+        let point = secret.public_key().to_sec1_bytes();
+        Self {
+            encoding: EncodingKey::from_ec_der(der.as_bytes()),
+            alg: Algorithm::ES256,
+            jwk: json!({"kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..65])}),
+        }
+    }
+
+    fn alg_name(&self) -> &'static str {
+        match self.alg {
+            Algorithm::ES256 => "ES256",
+            _ => "EdDSA",
+        }
+    }
+
+    /// The RFC 7638 thumbprint (members in lexicographic order).
     pub fn jkt(&self) -> String {
         use sha2::Digest as _;
-        let canonical = json!({"crv": "Ed25519", "kty": "OKP", "x": self.jwk["x"]}).to_string();
+        let canonical = match self.alg {
+            Algorithm::ES256 => {
+                json!({"crv": "P-256", "kty": "EC", "x": self.jwk["x"], "y": self.jwk["y"]})
+            }
+            _ => json!({"crv": "Ed25519", "kty": "OKP", "x": self.jwk["x"]}),
+        }
+        .to_string();
         b64(&sha2::Sha256::digest(canonical.as_bytes()))
     }
 
@@ -336,8 +363,7 @@ impl DpopKey {
             b64(header.to_string().as_bytes()),
             b64(claims.to_string().as_bytes())
         );
-        let sig =
-            jsonwebtoken::crypto::sign(input.as_bytes(), &self.encoding, Algorithm::EdDSA).unwrap();
+        let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &self.encoding, self.alg).unwrap();
         format!("{input}.{sig}")
     }
 
@@ -347,7 +373,7 @@ impl DpopKey {
             claims["ath"] = json!(warden_plugin_auth::service::access_token_hash(token));
         }
         self.proof_with(
-            json!({"typ": "dpop+jwt", "alg": "EdDSA", "jwk": self.jwk}),
+            json!({"typ": "dpop+jwt", "alg": self.alg_name(), "jwk": self.jwk}),
             claims,
         )
     }

@@ -103,3 +103,42 @@ async fn an_acknowledged_rotation_survives_a_restart_on_redb() {
         "the retired token stays retired"
     );
 }
+
+#[tokio::test]
+async fn a_dpop_proof_used_on_node_1_is_refused_on_node_2_on_redis() {
+    let server = RedisServer::start();
+    let svc = Svc::on(redis_kv(&server).await, test_settings()).await;
+    let node2 = SvcNode::new(redis_kv(&server).await, test_settings());
+    let key = DpopKey::new(3);
+    let url = "https://api.acme.test/orders";
+    let proof = key.proof("GET", url, "n-1", Some("token"));
+    let jkt = key.jkt();
+    svc.service()
+        .dpop()
+        .check_request(
+            &svc.acme,
+            Some(&jkt),
+            "token",
+            Some(&proof),
+            "GET",
+            url,
+            NOW,
+        )
+        .await
+        .unwrap();
+    let error = node2
+        .service
+        .dpop()
+        .check_request(
+            &svc.acme,
+            Some(&jkt),
+            "token",
+            Some(&proof),
+            "GET",
+            url,
+            NOW,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "invalid_dpop_proof");
+}
