@@ -78,6 +78,43 @@ impl FamilyRevocations {
         Ok(())
     }
 
+    /// Deletes entries whose `until` has passed at `now` (the family's
+    /// access tokens have all expired); returns how many.
+    pub async fn purge(&self, tenant: &Tenant, now: u64) -> Result<u64, BackendError> {
+        let mut removed = 0;
+        let mut cursor = None;
+        loop {
+            let page = self
+                .kv
+                .list(
+                    tenant,
+                    KV_REVOKED_PREFIX,
+                    cursor.as_ref(),
+                    warden_plugin_kv::MAX_PAGE,
+                )
+                .await
+                .map_err(kv_error)?;
+            for key in &page.keys {
+                let until = self
+                    .kv
+                    .get(tenant, key)
+                    .await
+                    .map_err(kv_error)?
+                    .and_then(|v| String::from_utf8(v).ok())
+                    .and_then(|s| s.parse::<u64>().ok());
+                if until.is_some_and(|until| until < now)
+                    && self.kv.delete(tenant, key).await.map_err(kv_error)?
+                {
+                    removed += 1;
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(removed),
+            }
+        }
+    }
+
     /// Whether `family` of `tenant` is revoked. An error when the store
     /// cannot answer: the caller fails closed.
     pub async fn is_revoked(&self, tenant: &Tenant, family: &str) -> Result<bool, BackendError> {

@@ -24,6 +24,7 @@ mod refresh;
 mod secrets;
 mod settings;
 mod store;
+mod sweep;
 mod throttle;
 mod totp;
 mod users;
@@ -46,6 +47,7 @@ pub use refresh::SessionInfo;
 pub use secrets::HashCost;
 pub use settings::{MAX_REFRESH_GRACE_S, ServiceSettings};
 pub use store::KV_SERVICE_PREFIX;
+pub use sweep::SweepReport;
 pub use totp::{RecoveryCodes, TotpEnrolment, totp_code_from_uri};
 pub use users::{LoginOutcome, NewUser, UserInfo};
 

@@ -119,9 +119,7 @@ impl TokenService {
         let access = self
             .sign_family_access(issuer, &record, scopes, now)
             .await?;
-        self.store
-            .put(tenant, &Store::key(TOKEN_KIND, &refresh.hash), &record.id)
-            .await?;
+        // The family first: the sweeper deletes index entries without one.
         if !self
             .store
             .insert_new(tenant, &Store::key(FAMILY_KIND, family), &record)
@@ -129,6 +127,9 @@ impl TokenService {
         {
             return Err(ServiceError::InvalidGrant("code already used"));
         }
+        self.store
+            .put(tenant, &Store::key(TOKEN_KIND, &refresh.hash), &record.id)
+            .await?;
         self.store
             .put(tenant, &session_key(&record.user_id, family), &now)
             .await?;

@@ -223,3 +223,79 @@ async fn responses_and_secrets_are_redacted_in_debug() {
     assert!(!text.contains(&tokens.access_token));
     assert!(!text.contains(tokens.refresh_token.as_deref().unwrap()));
 }
+
+#[tokio::test]
+async fn sweep_removes_only_records_nobody_can_use() {
+    let svc = Svc::new().await;
+    let live = svc.tokens().await;
+    let revoked = svc.tokens().await;
+    let fid = payload(&revoked.access_token)["fid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    svc.service()
+        .revoke_family(&svc.acme, &fid, NOW)
+        .await
+        .unwrap();
+    let keys = |kv: std::sync::Arc<dyn warden_plugin_kv::KvStore>,
+                acme: warden_plugin_auth::Tenant| async move {
+        kv.list(&acme, "__warden/auth/", None, 1000)
+            .await
+            .unwrap()
+            .keys
+    };
+    let before = keys(svc.kv.clone(), svc.acme.clone()).await;
+    // Now: nothing is dead yet (codes are kept a day, families live 30 days,
+    // the revocation entry until the access tokens expire).
+    assert_eq!(
+        svc.service().sweep(&svc.acme, NOW).await.unwrap().removed,
+        0
+    );
+    assert_eq!(keys(svc.kv.clone(), svc.acme.clone()).await, before);
+    // Two days later: the codes, the revocation entry and the idle
+    // throttle-free state go; both families (30 days) and the live
+    // session stay.
+    let report = svc
+        .service()
+        .sweep(&svc.acme, NOW + 2 * 86400)
+        .await
+        .unwrap();
+    assert!(report.removed >= 3, "{report:?}");
+    let after = keys(svc.kv.clone(), svc.acme.clone()).await;
+    assert!(
+        !after
+            .iter()
+            .any(|k| k.starts_with("__warden/auth/svc/code/")),
+        "{after:?}"
+    );
+    assert!(
+        !after
+            .iter()
+            .any(|k| k.starts_with("__warden/auth/revoked/")),
+        "{after:?}"
+    );
+    let r = live.refresh_token.unwrap();
+    svc.refresh(&r, NOW + 2 * 86400).await.unwrap();
+    // After the families' lifetime, everything of theirs goes.
+    svc.service()
+        .sweep(&svc.acme, NOW + 31 * 86400)
+        .await
+        .unwrap();
+    let left = keys(svc.kv.clone(), svc.acme.clone()).await;
+    for gone in ["family/", "refresh/", "session/"] {
+        assert!(
+            !left
+                .iter()
+                .any(|k| k.starts_with(&format!("__warden/auth/svc/{gone}"))),
+            "{gone}: {left:?}"
+        );
+    }
+    assert!(
+        left.iter()
+            .any(|k| k.starts_with("__warden/auth/svc/client/"))
+    );
+    assert!(
+        left.iter()
+            .any(|k| k.starts_with("__warden/auth/svc/user/"))
+    );
+}
