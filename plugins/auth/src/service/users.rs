@@ -77,8 +77,7 @@ struct Ticket {
     expires_at: u64,
 }
 
-/// The password step's result.
-#[derive(Debug)]
+/// The password step's result. `Debug` redacts the ticket.
 pub enum LoginOutcome {
     /// Done: password only (`amr: ["pwd"]`).
     Authenticated(Authentication),
@@ -89,6 +88,15 @@ pub enum LoginOutcome {
         /// Opaque, high-entropy.
         ticket: String,
     },
+}
+
+impl std::fmt::Debug for LoginOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Authenticated(auth) => f.debug_tuple("Authenticated").field(auth).finish(),
+            Self::SecondFactorRequired { .. } => f.write_str("SecondFactorRequired([redacted])"),
+        }
+    }
 }
 
 fn name_key(username: &str) -> String {

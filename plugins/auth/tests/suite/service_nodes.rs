@@ -142,3 +142,28 @@ async fn a_dpop_proof_used_on_node_1_is_refused_on_node_2_on_redis() {
         .unwrap_err();
     assert_eq!(error.code(), "invalid_dpop_proof");
 }
+
+#[tokio::test]
+async fn one_code_redeemed_on_two_nodes_at_once_on_redis_issues_at_most_once_and_is_revoked() {
+    let server = RedisServer::start();
+    let svc = Svc::on(redis_kv(&server).await, test_settings()).await;
+    let node2 = SvcNode::new(redis_kv(&server).await, test_settings());
+    node2.verifier.set_tenant(&svc.acme, acme_config()).unwrap();
+    let auth = svc.login().await;
+    let code = svc.code_for(&auth).await;
+    let issuer = svc.issuer.clone();
+    let (a, b) = tokio::join!(
+        svc.service().token(&issuer, svc.code_request(&code), NOW),
+        node2.service.token(&issuer, svc.code_request(&code), NOW),
+    );
+    let winners: Vec<_> = [a, b].into_iter().filter_map(Result::ok).collect();
+    assert!(winners.len() <= 1, "a code must be redeemed once");
+    // The loser's attempt is a second use: whatever the winner got is revoked.
+    for tokens in winners {
+        assert!(
+            gateway(&node2.verifier, &svc.acme, &tokens.access_token, NOW)
+                .await
+                .is_err()
+        );
+    }
+}

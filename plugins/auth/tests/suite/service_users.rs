@@ -379,3 +379,42 @@ async fn totp_secrets_are_sealed_at_rest() {
     let text = String::from_utf8_lossy(&stored);
     assert!(!text.contains(&secret) && text.contains("sealed_secret"));
 }
+
+#[tokio::test]
+async fn one_totp_code_sent_to_two_nodes_at_once_is_accepted_once() {
+    let svc = Svc::new().await;
+    let other = SvcNode::new(svc.kv.clone(), test_settings());
+    let uri = enrol(&svc).await;
+    svc.service()
+        .confirm_totp(
+            &svc.acme,
+            &svc.alice.user_id,
+            &totp_code_from_uri(&uri, NOW).unwrap(),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let ticket = |outcome| match outcome {
+        LoginOutcome::SecondFactorRequired { ticket } => ticket,
+        other => panic!("{other:?}"),
+    };
+    let t1 = ticket(
+        attempt(&svc, "alice", PASSWORD, "10.0.0.1", NOW + 60)
+            .await
+            .unwrap(),
+    );
+    let t2 = ticket(
+        attempt(&svc, "alice", PASSWORD, "10.0.0.2", NOW + 60)
+            .await
+            .unwrap(),
+    );
+    let code = totp_code_from_uri(&uri, NOW + 60).unwrap();
+    let (a, b) = tokio::join!(
+        svc.service()
+            .login_second_factor(&svc.acme, &t1, &code, "10.0.0.1", NOW + 60),
+        other
+            .service
+            .login_second_factor(&svc.acme, &t2, &code, "10.0.0.2", NOW + 60),
+    );
+    assert_eq!(usize::from(a.is_ok()) + usize::from(b.is_ok()), 1);
+}
