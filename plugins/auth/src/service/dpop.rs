@@ -177,6 +177,11 @@ impl DpopVerifier {
         else {
             return Err(bad("not a compact JWS"));
         };
+        // Canonical base64url only, like every token Warden reads: one
+        // proof has one spelling.
+        if b64::decode(sig).is_none() {
+            return Err(bad("not base64url"));
+        }
         let header = json_object(h)?;
         let claims = json_object(p)?;
         if header.get("typ").and_then(Value::as_str) != Some("dpop+jwt") {
