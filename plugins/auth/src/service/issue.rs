@@ -163,7 +163,14 @@ impl TokenService {
                         now,
                     )
                     .await?;
-                Ok(self.response(access, None, None, &scopes, request.dpop_jkt.is_some()))
+                Ok(self.response(
+                    issuer,
+                    access,
+                    None,
+                    None,
+                    &scopes,
+                    request.dpop_jkt.is_some(),
+                ))
             }
         }
     }
@@ -211,6 +218,7 @@ impl TokenService {
 
     pub(crate) fn response(
         &self,
+        issuer: &Issuer,
         access_token: String,
         refresh_token: Option<String>,
         id_token: Option<String>,
@@ -220,7 +228,7 @@ impl TokenService {
         TokenResponse {
             access_token,
             token_type: if dpop { "DPoP" } else { "Bearer" }.into(),
-            expires_in: self.settings.access_token_ttl_s,
+            expires_in: self.access_ttl(issuer),
             refresh_token,
             id_token,
             scope: scopes.join(" "),
@@ -239,7 +247,7 @@ impl TokenService {
             "sub": grant.subject,
             "aud": issuer.audience,
             "iat": now,
-            "exp": now.saturating_add(self.settings.access_token_ttl_s),
+            "exp": now.saturating_add(self.access_ttl(issuer)),
             "jti": secrets::id()?,
             "client_id": grant.client_id,
             "scope": grant.scopes.join(" "),

@@ -62,6 +62,7 @@ mod tests {
             tenant: warden_plugin_core::Tenant::new("acme").unwrap(),
             issuer: "https://acme.example/".into(),
             audience: "api".into(),
+            max_lifetime_s: 900,
         };
         let url = |p: &str| format!("https://acme.example/{p}");
         let doc = discovery_document(

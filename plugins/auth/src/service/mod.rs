@@ -66,6 +66,9 @@ pub struct Issuer {
     pub issuer: String,
     /// `aud` of access tokens.
     pub audience: String,
+    /// The tenant's `max_token_lifetime_s`: access tokens never live longer
+    /// than the gateway accepts, whatever the service's TTL says.
+    pub max_lifetime_s: u64,
 }
 
 impl Issuer {
@@ -77,6 +80,7 @@ impl Issuer {
                 tenant: tenant.clone(),
                 issuer: issuer.clone(),
                 audience: audience.clone(),
+                max_lifetime_s: config.max_token_lifetime_s,
             }),
             _ => Err(ConfigError {
                 problems: vec!["the token service needs [auth] issuer and audiences".into()],
@@ -129,6 +133,12 @@ impl TokenService {
             dpop: DpopVerifier::new(replay, settings.dpop_iat_window_s),
             settings,
         })
+    }
+
+    /// How long an access token of `issuer` lives: the service's TTL,
+    /// capped by the tenant's lifetime limit.
+    pub(crate) fn access_ttl(&self, issuer: &Issuer) -> u64 {
+        self.settings.access_token_ttl_s.min(issuer.max_lifetime_s)
     }
 
     /// The settings in force.

@@ -140,6 +140,7 @@ impl TokenService {
             return Err(ServiceError::InvalidGrant("code already used"));
         }
         Ok(self.response(
+            issuer,
             access,
             Some(refresh.token.to_string()),
             None,
@@ -253,6 +254,7 @@ impl TokenService {
                 .sign_family_access(issuer, &family, &scopes, now)
                 .await?;
             let response = self.response(
+                issuer,
                 access,
                 Some(refresh.token.to_string()),
                 None,

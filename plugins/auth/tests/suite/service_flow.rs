@@ -644,3 +644,50 @@ async fn a_confidential_web_client_uses_the_code_flow_with_its_secret() {
     assert!(tokens.id_token.is_none(), "no openid scope, no ID token");
     svc.gateway(&tokens.access_token, NOW).await.unwrap();
 }
+
+#[tokio::test]
+async fn access_tokens_never_outlive_the_tenants_lifetime_limit() {
+    let svc = Svc::with(warden_plugin_auth::service::ServiceSettings {
+        access_token_ttl_s: 3600,
+        ..test_settings()
+    })
+    .await;
+    // acme accepts 15 minutes at most: the service caps its hour.
+    assert_eq!(svc.issuer.max_lifetime_s, 900);
+    let tokens = svc.tokens().await;
+    assert_eq!(tokens.expires_in, 900);
+    let claims = payload(&tokens.access_token);
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        900
+    );
+    svc.gateway(&tokens.access_token, NOW).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_refresh_may_narrow_the_scope_but_never_widen_it() {
+    let svc = Svc::new().await;
+    let first = svc.tokens().await;
+    let r1 = first.refresh_token.unwrap();
+    let narrowed = TokenRequest {
+        scope: Some("orders:read"),
+        ..svc.refresh_request(&r1)
+    };
+    let second = svc
+        .service()
+        .token(&svc.issuer, narrowed, NOW + 1)
+        .await
+        .unwrap();
+    assert_eq!(second.scope, "orders:read");
+    let r2 = second.refresh_token.unwrap();
+    let widened = TokenRequest {
+        scope: Some("orders:read orders:write"),
+        ..svc.refresh_request(&r2)
+    };
+    let error = svc
+        .service()
+        .token(&svc.issuer, widened, NOW + 2)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "invalid_scope");
+}
