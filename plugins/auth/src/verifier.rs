@@ -289,7 +289,13 @@ impl Verifier {
         let token = token::bearer(value).map_err(Denial::InvalidToken)?;
         let verified = self.verified(state, tenant, token, now).await?;
         let claims = &verified.claims;
-        let family = claims.all.get("fid").and_then(|v| v.as_str());
+        // Only the tenant's own tokens come from its token service; an
+        // external issuer's `fid` means nothing here.
+        let family = claims
+            .all
+            .get("fid")
+            .and_then(|v| v.as_str())
+            .filter(|_| verified.source == Source::Own);
         if let (Some(family), Some(revocations)) = (family, &self.revocations) {
             match revocations.is_revoked(tenant, family).await {
                 Ok(false) => {}
