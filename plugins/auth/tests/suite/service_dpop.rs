@@ -358,3 +358,25 @@ async fn es256_proofs_verify_and_their_alg_must_match_the_jwk() {
         .unwrap_err();
     assert_eq!(error.code(), "invalid_dpop_proof");
 }
+
+#[tokio::test]
+async fn rs256_proofs_verify_and_bind_tokens_to_their_thumbprint() {
+    let svc = Svc::new().await;
+    let key = DpopKey::rs256();
+    let tokens = bound_tokens(&svc, &key).await;
+    assert_eq!(
+        payload(&tokens.access_token)["cnf"]["jkt"],
+        key.jkt().as_str()
+    );
+    let proof = key.proof("GET", API_URL, "rs-1", Some(&tokens.access_token));
+    check(
+        &svc,
+        Some(&key.jkt()),
+        &tokens.access_token,
+        Some(&proof),
+        "GET",
+        API_URL,
+    )
+    .await
+    .unwrap();
+}

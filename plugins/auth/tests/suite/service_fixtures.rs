@@ -335,9 +335,27 @@ impl DpopKey {
         }
     }
 
+    /// A 2048-bit RSA key (RS256).
+    pub fn rs256() -> Self {
+        use rsa::pkcs1::EncodeRsaPrivateKey as _;
+        use rsa::traits::PublicKeyParts as _;
+        let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
+        let der = key.to_pkcs1_der().unwrap();
+        Self {
+            encoding: EncodingKey::from_rsa_der(der.as_bytes()),
+            alg: Algorithm::RS256,
+            jwk: json!({
+                "kty": "RSA",
+                "n": b64(&key.n().to_be_bytes_trimmed_vartime()),
+                "e": b64(&key.e().to_be_bytes_trimmed_vartime()),
+            }),
+        }
+    }
+
     fn alg_name(&self) -> &'static str {
         match self.alg {
             Algorithm::ES256 => "ES256",
+            Algorithm::RS256 => "RS256",
             _ => "EdDSA",
         }
     }
@@ -349,14 +367,16 @@ impl DpopKey {
             Algorithm::ES256 => {
                 json!({"crv": "P-256", "kty": "EC", "x": self.jwk["x"], "y": self.jwk["y"]})
             }
+            Algorithm::RS256 => json!({"e": self.jwk["e"], "kty": "RSA", "n": self.jwk["n"]}),
             _ => json!({"crv": "Ed25519", "kty": "OKP", "x": self.jwk["x"]}),
         }
         .to_string();
         b64(&sha2::Sha256::digest(canonical.as_bytes()))
     }
 
-    /// A proof with `claims`, header `jwk` from `jwk_of` (another key's jwk
-    /// makes a proof that does not verify).
+    /// A proof with this header and these claims, signed with this key (a
+    /// header naming another key's `jwk` makes a proof that does not
+    /// verify).
     pub fn proof_with(&self, header: Value, claims: Value) -> String {
         let input = format!(
             "{}.{}",
