@@ -107,6 +107,29 @@ impl ServiceError {
     }
 }
 
+impl ServiceError {
+    /// The `WWW-Authenticate` value of a 401, if the answer needs one:
+    /// `DPoP` for a refused proof (RFC 9449 section 7.1, with the accepted
+    /// algorithms), `Bearer` for a refused token, `Basic` for failed client
+    /// authentication (RFC 6749 section 5.2). `realm` is the tenant's.
+    pub fn www_authenticate(&self, realm: &str) -> Option<String> {
+        let realm: String = realm
+            .chars()
+            .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
+            .collect();
+        match self {
+            Self::InvalidDpopProof(_) => Some(format!(
+                "DPoP realm=\"{realm}\", error=\"invalid_dpop_proof\", algs=\"EdDSA ES256 RS256\""
+            )),
+            Self::InvalidToken => {
+                Some(format!("Bearer realm=\"{realm}\", error=\"invalid_token\""))
+            }
+            Self::InvalidClient => Some(format!("Basic realm=\"{realm}\"")),
+            _ => None,
+        }
+    }
+}
+
 impl From<KvError> for ServiceError {
     fn from(error: KvError) -> Self {
         Self::Unavailable(error.to_string())
@@ -142,5 +165,12 @@ mod tests {
             429,
             "throttled"
         );
+        assert_eq!(
+            ServiceError::InvalidDpopProof("x")
+                .www_authenticate("acme\"")
+                .unwrap(),
+            r#"DPoP realm="acme", error="invalid_dpop_proof", algs="EdDSA ES256 RS256""#
+        );
+        assert_eq!(ServiceError::AccessDenied.www_authenticate("acme"), None);
     }
 }
