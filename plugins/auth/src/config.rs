@@ -31,6 +31,7 @@
 //! max_token_lifetime_s = 900         # default 15 minutes
 //! leeway_s = 30                      # default and maximum 30
 //! realm = "acme"                     # default: the tenant id
+//! token_service = true               # false switches the token service off
 //! [[issuers]]
 //! issuer = "https://login.example.com/"
 //! audiences = ["acme-api"]
@@ -186,6 +187,21 @@ pub struct TenantAuthConfig {
     /// Trusted external issuers.
     #[serde(default)]
     pub issuers: Vec<IssuerConfig>,
+    /// Whether the tenant's token-service endpoints (authorize, token,
+    /// revoke, introspect, userinfo) are on: `token_service = false`
+    /// switches them off. Left out of the serialized form when on, so
+    /// stored settings and wire formats of tenants that never set it do not
+    /// change.
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub token_service: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 fn default_max_lifetime() -> u64 {
@@ -204,6 +220,7 @@ impl Default for TenantAuthConfig {
             leeway_s: MAX_LEEWAY_S,
             realm: None,
             issuers: Vec::new(),
+            token_service: true,
         }
     }
 }
@@ -474,6 +491,13 @@ mod tests {
         let problems = config.validate().unwrap_err().problems;
         assert_eq!(problems.len(), 5, "{problems:?}");
         assert_eq!(TenantAuthConfig::default().max_token_lifetime_s, 900);
+        let off: TenantAuthConfig = toml::from_str("token_service = false").unwrap();
+        assert!(!off.token_service && TenantAuthConfig::default().token_service);
+        let json = serde_json::to_string(&TenantAuthConfig::default()).unwrap();
+        assert!(
+            !json.contains("token_service"),
+            "unchanged wire format: {json}"
+        );
         assert!(toml::from_str::<TenantAuthConfig>("issuers = [{ issuer = \"i\", audiences = [\"a\"], jwks_url = \"https://x/\", jku = \"y\" }]").is_err());
     }
 }

@@ -73,8 +73,15 @@ pub struct Issuer {
 
 impl Issuer {
     /// The issuer of `tenant` from its settings: `issuer` and the first of
-    /// `audiences`. An error when the tenant has no own issuer.
+    /// `audiences`. An error when the tenant has no own issuer or switched
+    /// the token service off (`token_service = false`): the host then
+    /// serves none of its endpoints.
     pub fn from_config(tenant: &Tenant, config: &TenantAuthConfig) -> Result<Self, ConfigError> {
+        if !config.token_service {
+            return Err(ConfigError {
+                problems: vec!["the tenant switched the token service off".into()],
+            });
+        }
         match (&config.issuer, config.audiences.first()) {
             (Some(issuer), Some(audience)) => Ok(Self {
                 tenant: tenant.clone(),
