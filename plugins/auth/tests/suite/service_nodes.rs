@@ -167,3 +167,37 @@ async fn one_code_redeemed_on_two_nodes_at_once_on_redis_issues_at_most_once_and
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_racing_on_parallel_threads_on_redis_cannot_both_rotate() {
+    let server = RedisServer::start();
+    let svc = Svc::on(redis_kv(&server).await, test_settings()).await;
+    let nodes = [
+        Arc::new(SvcNode::new(redis_kv(&server).await, test_settings())),
+        Arc::new(SvcNode::new(redis_kv(&server).await, test_settings())),
+    ];
+    for round in 0..10 {
+        let r1 = svc.tokens().await.refresh_token.unwrap();
+        let tasks: Vec<_> = nodes
+            .iter()
+            .map(|node| {
+                let (node, issuer) = (node.clone(), svc.issuer.clone());
+                let (token, client_id) = (r1.clone(), svc.app.client_id.clone());
+                tokio::spawn(async move {
+                    let request = warden_plugin_auth::service::TokenRequest {
+                        grant_type: "refresh_token",
+                        refresh_token: Some(&token),
+                        client_id: &client_id,
+                        ..Default::default()
+                    };
+                    node.service.token(&issuer, request, NOW + 10).await.is_ok()
+                })
+            })
+            .collect();
+        let mut wins = 0;
+        for task in tasks {
+            wins += usize::from(task.await.unwrap());
+        }
+        assert!(wins <= 1, "round {round}: both nodes rotated one token");
+    }
+}
