@@ -19,6 +19,8 @@
 //! min_refetch_interval_s = 30
 //! max_backoff_s = 300
 //! fetch_timeout_ms = 3000
+//! [auth.service]                   # the token service, see service::ServiceSettings
+//! refresh_grace_s = 0
 //! ```
 //!
 //! A tenant (manifest `[auth]`):
@@ -29,6 +31,7 @@
 //! max_token_lifetime_s = 900         # default 15 minutes
 //! leeway_s = 30                      # default and maximum 30
 //! realm = "acme"                     # default: the tenant id
+//! token_service = true               # false switches the token service off
 //! [[issuers]]
 //! issuer = "https://login.example.com/"
 //! audiences = ["acme-api"]
@@ -47,6 +50,8 @@ use warden_plugin_kv::KvStore;
 use crate::issuers::fetch::check_jwks_url;
 use crate::keys::store::{KeyStore, KvKeyStore, MemoryKeyStore};
 use crate::replay::{KvReplayStore, MemoryReplayStore, RedisReplayStore, ReplayStore};
+use crate::revocation::FamilyRevocations;
+use crate::service::{ServiceError, ServiceSettings, TokenService};
 use crate::{
     ConfigError, IssuerConfig, JwksSettings, Kek, KekSource, KeyError, KeyManager, KeySettings,
     Verifier, VerifierSettings,
@@ -86,6 +91,16 @@ pub struct Config {
     /// certificate comes from a private CA. Read once by [`build`].
     #[serde(default)]
     pub jwks_ca_file: Option<std::path::PathBuf>,
+    /// How long a node reuses a "family not revoked" answer, in
+    /// milliseconds: the bound on how late a logout or a detected refresh
+    /// reuse on another node stops the family's access tokens here. Zero
+    /// reads the revocation list on every request.
+    #[serde(default = "default_revocation_cache")]
+    pub revocation_cache_ms: u64,
+    /// The token service's settings (`[auth.service]`), for
+    /// [`Auth::token_service`]; validated by [`build`].
+    #[serde(default)]
+    pub service: ServiceSettings,
 }
 
 impl Config {
@@ -103,6 +118,8 @@ impl Config {
             key_snapshot_ttl_ms: default_snapshot_ttl(),
             cache_max_entries: default_cache_entries(),
             jwks_ca_file: None,
+            revocation_cache_ms: default_revocation_cache(),
+            service: ServiceSettings::default(),
         }
     }
 }
@@ -112,6 +129,9 @@ fn default_overlap() -> u64 {
 }
 fn default_snapshot_ttl() -> u64 {
     5000
+}
+fn default_revocation_cache() -> u64 {
+    1000
 }
 fn default_cache_entries() -> u64 {
     100_000
@@ -167,6 +187,21 @@ pub struct TenantAuthConfig {
     /// Trusted external issuers.
     #[serde(default)]
     pub issuers: Vec<IssuerConfig>,
+    /// Whether the tenant's token-service endpoints (authorize, token,
+    /// revoke, introspect, userinfo) are on: `token_service = false`
+    /// switches them off. Left out of the serialized form when on, so
+    /// stored settings and wire formats of tenants that never set it do not
+    /// change.
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub token_service: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 fn default_max_lifetime() -> u64 {
@@ -185,6 +220,7 @@ impl Default for TenantAuthConfig {
             leeway_s: MAX_LEEWAY_S,
             realm: None,
             issuers: Vec::new(),
+            token_service: true,
         }
     }
 }
@@ -261,17 +297,57 @@ pub enum BuildError {
 
 /// What the host wires: key management (admin API, token service, JWKS
 /// endpoint) and the verifier (gateway).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Auth {
     /// Create, list, rotate, retire, JWKS, sign.
     pub keys: Arc<KeyManager>,
     /// Per-request verification.
     pub verifier: Arc<Verifier>,
+    /// The family revocation list the verifier checks (when the node has a
+    /// kv store); the token service writes to the same one.
+    pub revocations: Option<Arc<FamilyRevocations>>,
+    replay: Arc<dyn ReplayStore>,
+    kek: KekSource,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("keys", &self.keys)
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Auth {
+    /// The node's token service over `kv`, sharing this node's keys,
+    /// revocation list (so a revocation here stops the family's tokens at
+    /// this node's gateway at once) and replay store (DPoP proof ids).
+    pub fn token_service(
+        &self,
+        kv: Arc<dyn KvStore>,
+        settings: ServiceSettings,
+    ) -> Result<TokenService, ServiceError> {
+        let revocations = match &self.revocations {
+            Some(revocations) => revocations.clone(),
+            None => Arc::new(FamilyRevocations::new(kv.clone(), Duration::from_secs(1))),
+        };
+        let kek = Kek::load(&self.kek).map_err(ServiceError::from)?;
+        TokenService::new(
+            kv,
+            self.keys.clone(),
+            Arc::new(kek),
+            revocations,
+            self.replay.clone(),
+            settings,
+        )
+    }
 }
 
 /// Builds the plugin. `kv` is the node's kv store, needed when keys or
 /// replay ids live there (`type = "kv"`).
 pub async fn build(config: &Config, kv: Option<Arc<dyn KvStore>>) -> Result<Auth, BuildError> {
+    config.service.validate()?;
     let kv_needed = || {
         kv.clone().ok_or_else(|| ConfigError {
             problems: vec!["auth uses type = \"kv\" but the node has no kv store".to_owned()],
@@ -288,6 +364,7 @@ pub async fn build(config: &Config, kv: Option<Arc<dyn KvStore>>) -> Result<Auth
             RedisHandle::connect(&redis.settings()).await?,
         )),
     };
+    let replay_for_service = replay.clone();
     let keys = Arc::new(KeyManager::new(
         store,
         Kek::load(&config.kek)?,
@@ -313,8 +390,23 @@ pub async fn build(config: &Config, kv: Option<Arc<dyn KvStore>>) -> Result<Auth
             .with_jwks_roots(&pem)
             .map_err(|e| named(e.problems.join("; ")))?;
     }
+    let revocations = kv.as_ref().map(|kv| {
+        Arc::new(FamilyRevocations::new(
+            kv.clone(),
+            Duration::from_millis(config.revocation_cache_ms),
+        ))
+    });
+    if let Some(revocations) = &revocations {
+        verifier = verifier.with_revocations(revocations.clone());
+    }
     let verifier = Arc::new(verifier);
-    Ok(Auth { keys, verifier })
+    Ok(Auth {
+        keys,
+        verifier,
+        revocations,
+        replay: replay_for_service,
+        kek: config.kek.clone(),
+    })
 }
 
 /// Seconds since the Unix epoch, for the `now` arguments.
@@ -364,6 +456,25 @@ mod tests {
         assert!(toml::from_str::<Config>("kek = { type = \"vault\" }\n").is_err());
     }
 
+    #[tokio::test]
+    async fn the_token_service_section_is_parsed_and_validated_by_build() {
+        let config: Config = toml::from_str(
+            "kek = { type = \"env\", var = \"K\" }\n[keys]\ntype = \"memory\"\n[replay]\ntype = \"memory\"\n[service]\nrefresh_grace_s = 6\n",
+        )
+        .unwrap();
+        assert_eq!(config.service.refresh_grace_s, 6);
+        assert!(matches!(
+            build(&config, None).await,
+            Err(BuildError::Config(_))
+        ));
+        assert!(
+            toml::from_str::<Config>(
+                "kek = { type = \"env\", var = \"K\" }\n[service]\ngrace = 1\n"
+            )
+            .is_err()
+        );
+    }
+
     #[test]
     fn tenant_config_reports_every_problem() {
         let config: TenantAuthConfig = toml::from_str(
@@ -380,6 +491,13 @@ mod tests {
         let problems = config.validate().unwrap_err().problems;
         assert_eq!(problems.len(), 5, "{problems:?}");
         assert_eq!(TenantAuthConfig::default().max_token_lifetime_s, 900);
+        let off: TenantAuthConfig = toml::from_str("token_service = false").unwrap();
+        assert!(!off.token_service && TenantAuthConfig::default().token_service);
+        let json = serde_json::to_string(&TenantAuthConfig::default()).unwrap();
+        assert!(
+            !json.contains("token_service"),
+            "unchanged wire format: {json}"
+        );
         assert!(toml::from_str::<TenantAuthConfig>("issuers = [{ issuer = \"i\", audiences = [\"a\"], jwks_url = \"https://x/\", jku = \"y\" }]").is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! Warden's gateway auth: per-tenant signing keys, strict JWT validation,
 //! external issuers over JWKS, route policies (scopes, step-up), replay
-//! protection, and the counters the host exports.
+//! protection, the counters the host exports, and each tenant's OAuth 2.0
+//! / OIDC token service ([`service::TokenService`]).
 //!
 //! The host calls [`Verifier::verify`] (or [`Verifier::authorize`] for
 //! routes that may be public) once per request with the tenant, the
@@ -36,6 +37,8 @@ mod policy;
 mod principal;
 mod reason;
 pub mod replay;
+mod revocation;
+pub mod service;
 mod stats;
 pub mod token;
 mod verified_cache;
@@ -59,5 +62,6 @@ pub use policy::{RoutePolicy, StepUp};
 pub use principal::VerifiedPrincipal;
 pub use reason::Reason;
 pub use replay::ReplayStore;
+pub use revocation::{FamilyRevocations, KV_REVOKED_PREFIX};
 pub use stats::{AuthStats, DecisionCount, StatsSnapshot};
 pub use verifier::{Verifier, VerifierSettings};

@@ -25,4 +25,10 @@ pub struct VerifiedPrincipal {
     pub acr: Option<String>,
     /// `exp`: the principal is not valid after it.
     pub expires_at: u64,
+    /// `cnf.jkt` (RFC 9449): the token is bound to this DPoP key, and the
+    /// gateway must require a proof of it (see
+    /// [`crate::service::DpopVerifier::check_request`]).
+    pub dpop_jkt: Option<String>,
+    /// `fid`: the refresh-token family (login session) the token belongs to.
+    pub family: Option<String>,
 }

@@ -57,6 +57,7 @@ reasons! {
     StepUpRequired => "step_up_required", "`acr` or `auth_time` does not meet the route's step-up.";
     JwksUnavailable => "jwks_unavailable", "The issuer's keys could not be fetched (or are too stale).";
     StoreUnavailable => "store_unavailable", "The key or replay store could not be reached.";
+    FamilyRevoked => "family_revoked", "The token's refresh family (`fid`) was revoked: logout, reuse or code replay.";
 }
 
 #[cfg(test)]

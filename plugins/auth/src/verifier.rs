@@ -23,6 +23,7 @@ use crate::issuers::fetch::{Fetcher, parse_pem_roots};
 use crate::issuers::{IssuerKeys, JwksSettings, spawn_refresher};
 use crate::keys::manager::TrustedKey;
 use crate::replay::ReplayStore;
+use crate::revocation::FamilyRevocations;
 use crate::token::claims::{Claims, TimeRules};
 use crate::verified_cache::{Source, Verified, VerifiedCache};
 use crate::{
@@ -82,6 +83,7 @@ pub struct Verifier {
     fetcher: Fetcher,
     jwks: JwksSettings,
     generation: AtomicU64,
+    revocations: Option<Arc<FamilyRevocations>>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -111,7 +113,16 @@ impl Verifier {
                 .expect("the JWKS client with the built-in roots always builds"),
             jwks: settings.jwks,
             generation: AtomicU64::new(0),
+            revocations: None,
         }
+    }
+
+    /// Also refuses tokens whose refresh family (`fid` claim) is in
+    /// `revocations` (logout, refresh reuse, code replay), on every request,
+    /// cached or not. Without it, `fid` is not looked at.
+    pub fn with_revocations(mut self, revocations: Arc<FamilyRevocations>) -> Self {
+        self.revocations = Some(revocations);
+        self
     }
 
     /// Also trusts the CA certificates of `pem` (one or more `CERTIFICATE`
@@ -278,6 +289,23 @@ impl Verifier {
         let token = token::bearer(value).map_err(Denial::InvalidToken)?;
         let verified = self.verified(state, tenant, token, now).await?;
         let claims = &verified.claims;
+        // Only the tenant's own tokens come from its token service; an
+        // external issuer's `fid` means nothing here.
+        let family = claims
+            .all
+            .get("fid")
+            .and_then(|v| v.as_str())
+            .filter(|_| verified.source == Source::Own);
+        if let (Some(family), Some(revocations)) = (family, &self.revocations) {
+            match revocations.is_revoked(tenant, family).await {
+                Ok(false) => {}
+                Ok(true) => return Err(Denial::InvalidToken(Reason::FamilyRevoked)),
+                Err(error) => {
+                    tracing::warn!(%tenant, %error, "revocation list failed; refusing");
+                    return Err(Denial::Unavailable(Reason::StoreUnavailable));
+                }
+            }
+        }
         policy.check(claims, now, state.config.leeway_s)?;
         if policy.single_use {
             let jti = claims
@@ -315,6 +343,13 @@ impl Verifier {
             amr: claims.amr.clone(),
             acr: claims.acr.clone(),
             expires_at: claims.expires_at,
+            dpop_jkt: claims
+                .all
+                .get("cnf")
+                .and_then(|cnf| cnf.get("jkt"))
+                .and_then(|jkt| jkt.as_str())
+                .map(str::to_owned),
+            family: family.map(str::to_owned),
         })
     }
 

@@ -79,15 +79,40 @@ impl Kek {
     }
 
     pub(crate) fn seal(&self, tenant: &Tenant, plaintext: &[u8]) -> Result<Vec<u8>, KeyError> {
+        self.seal_aad(&aad(tenant), plaintext)
+    }
+
+    /// Seals `plaintext` for `tenant` under a `purpose` (e.g. `totp`), so a
+    /// value sealed for one purpose never opens as another (the key set
+    /// included).
+    pub(crate) fn seal_for(
+        &self,
+        tenant: &Tenant,
+        purpose: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, KeyError> {
+        self.seal_aad(&purpose_aad(tenant, purpose), plaintext)
+    }
+
+    /// Opens what [`seal_for`](Self::seal_for) sealed with the same purpose.
+    pub(crate) fn open_for(
+        &self,
+        tenant: &Tenant,
+        purpose: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        self.open_aad(&purpose_aad(tenant, purpose), sealed)
+    }
+
+    fn seal_aad(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, KeyError> {
         let nonce_bytes = random_bytes::<NONCE_LEN>()?;
-        let aad = aad(tenant);
         let ciphertext = self
             .cipher
             .encrypt(
                 &Nonce::from(nonce_bytes),
                 Payload {
                     msg: plaintext,
-                    aad: &aad,
+                    aad,
                 },
             )
             .map_err(|_| KeyError::Kek("encryption failed".into()))?;
@@ -103,6 +128,10 @@ impl Kek {
         tenant: &Tenant,
         sealed: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        self.open_aad(&aad(tenant), sealed)
+    }
+
+    fn open_aad(&self, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         let unreadable = || KeyError::Kek("the stored key set does not open with this KEK".into());
         let rest = sealed
             .strip_prefix(MAGIC.as_slice())
@@ -112,13 +141,12 @@ impl Kek {
         }
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
         let nonce = <[u8; NONCE_LEN]>::try_from(nonce).map_err(|_| unreadable())?;
-        let aad = aad(tenant);
         self.cipher
             .decrypt(
                 &Nonce::from(nonce),
                 Payload {
                     msg: ciphertext,
-                    aad: &aad,
+                    aad,
                 },
             )
             .map(Zeroizing::new)
@@ -128,6 +156,10 @@ impl Kek {
 
 fn aad(tenant: &Tenant) -> Vec<u8> {
     format!("warden-auth-keys-v1|{tenant}").into_bytes()
+}
+
+fn purpose_aad(tenant: &Tenant, purpose: &str) -> Vec<u8> {
+    format!("warden-auth-{purpose}-v1|{tenant}").into_bytes()
 }
 
 /// Reads `<dir>/auth-kek`, creating it with a fresh key if missing.

@@ -218,6 +218,19 @@ impl KeyManager {
         claims: &impl Serialize,
         now: u64,
     ) -> Result<String, KeyError> {
+        self.sign_typed(tenant, claims, "at+jwt", now).await
+    }
+
+    /// As [`sign`](Self::sign) with another `typ`: ID tokens are `JWT`, so
+    /// a resource server that insists on `at+jwt` (RFC 9068 section 4)
+    /// never takes an ID token for an access token.
+    pub async fn sign_typed(
+        &self,
+        tenant: &Tenant,
+        claims: &impl Serialize,
+        typ: &str,
+        now: u64,
+    ) -> Result<String, KeyError> {
         let (doc, _) = self.read(tenant).await?;
         let key = doc
             .keys
@@ -226,7 +239,7 @@ impl KeyManager {
             .ok_or(KeyError::NoActiveKey)?;
         let mut header = Header::new(key.alg.jsonwebtoken());
         header.kid = Some(key.kid.clone());
-        header.typ = Some("at+jwt".into());
+        header.typ = Some(typ.into());
         let encoding = material::encoding_key(key.alg, &key.secret)?;
         jsonwebtoken::encode(&header, claims, &encoding)
             .map_err(|e| KeyError::Crypto(e.to_string()))

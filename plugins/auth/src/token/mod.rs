@@ -43,12 +43,16 @@ pub struct ParsedToken<'a> {
 
 /// The token of a `Bearer` header value (RFC 6750 section 2.1: scheme
 /// case-insensitive, one space, a non-empty token of the b64token alphabet).
+/// The `DPoP` scheme (RFC 9449 section 7.1) is read the same way: whether
+/// a token needs a proof is decided by its `cnf.jkt`, never by the scheme
+/// the client chose, so a bound token sent as `Bearer` gains nothing.
 pub fn bearer(header_value: &str) -> Result<&str, Reason> {
     if header_value.len() > MAX_AUTHORIZATION_LEN {
         return Err(Reason::TooLarge);
     }
     let (scheme, token) = header_value.split_once(' ').ok_or(Reason::NotBearer)?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+    let known = scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("dpop");
+    if !known || token.is_empty() {
         return Err(Reason::NotBearer);
     }
     let b64token = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b);
@@ -154,6 +158,7 @@ mod tests {
     fn bearer_needs_the_scheme_and_caps_the_length() {
         assert_eq!(bearer("Bearer abc"), Ok("abc"));
         assert_eq!(bearer("bearer abc"), Ok("abc"));
+        assert_eq!(bearer("DPoP abc"), Ok("abc"), "RFC 9449 section 7.1");
         assert_eq!(bearer("Basic abc"), Err(Reason::NotBearer));
         assert_eq!(bearer("Bearer"), Err(Reason::NotBearer));
         assert_eq!(bearer("Bearer  abc"), Err(Reason::Malformed));

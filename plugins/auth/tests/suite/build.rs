@@ -101,3 +101,113 @@ async fn a_jwks_ca_file_without_a_certificate_is_a_config_error_naming_it() {
         assert!(text.contains(says), "{text}");
     }
 }
+
+#[tokio::test]
+async fn build_wires_the_token_service_to_the_verifiers_revocation_list() {
+    use warden_plugin_auth::service::Issuer;
+
+    let data = tempfile::tempdir().unwrap();
+    let (kv, _kv_dir) = redb_kv().await;
+    let text = format!("kek = {{ type = \"file\", dir = {:?} }}\n", data.path());
+    let config: Config = toml::from_str(&text).unwrap();
+    assert_eq!(config.revocation_cache_ms, 1000);
+    let auth = build(&config, Some(kv.clone())).await.unwrap();
+    let acme = tenant("acme");
+    auth.verifier.set_tenant(&acme, acme_config()).unwrap();
+    auth.keys
+        .create(&acme, Default::default(), NOW - 10)
+        .await
+        .unwrap();
+    let service = auth
+        .token_service(kv, crate::service_fixtures::test_settings())
+        .unwrap();
+    let svc_issuer = Issuer::from_config(&acme, &acme_config()).unwrap();
+    let (client, _) = service
+        .register_client(
+            &acme,
+            warden_plugin_auth::service::NewClient {
+                name: "app".into(),
+                kind: warden_plugin_auth::service::ClientKind::Public,
+                redirect_uris: vec![crate::service_fixtures::REDIRECT.into()],
+                grant_types: vec![warden_plugin_auth::service::GrantType::AuthorizationCode],
+                scopes: vec!["orders:read".into()],
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    let user = service
+        .create_user(
+            &acme,
+            warden_plugin_auth::service::NewUser {
+                username: "alice".into(),
+                password: "correct horse".into(),
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    let auth_done = warden_plugin_auth::service::Authentication {
+        user_id: user.user_id,
+        acr: "pwd".into(),
+        amr: vec!["pwd".into()],
+        auth_time: NOW,
+    };
+    let validated = service
+        .validate_authorize(
+            &acme,
+            &warden_plugin_auth::service::AuthorizeRequest {
+                response_type: Some("code".into()),
+                client_id: Some(client.client_id.clone()),
+                redirect_uri: Some(crate::service_fixtures::REDIRECT.into()),
+                state: Some("s".into()),
+                code_challenge: Some(warden_plugin_auth::service::s256_challenge(
+                    crate::service_fixtures::VERIFIER,
+                )),
+                code_challenge_method: Some("S256".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let location = service
+        .issue_code(&acme, &validated, &auth_done, NOW)
+        .await
+        .unwrap()
+        .location;
+    let code = crate::service_fixtures::param(&location, "code").unwrap();
+    let tokens = service
+        .token(
+            &svc_issuer,
+            warden_plugin_auth::service::TokenRequest {
+                grant_type: "authorization_code",
+                code: Some(&code),
+                redirect_uri: Some(crate::service_fixtures::REDIRECT),
+                code_verifier: Some(crate::service_fixtures::VERIFIER),
+                client_id: &client.client_id,
+                ..Default::default()
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    let header = format!("Bearer {}", tokens.access_token);
+    let policy = RoutePolicy::default();
+    auth.verifier
+        .verify(&acme, Some(&header), &policy, NOW)
+        .await
+        .unwrap();
+    // Revoked through the service: this node's gateway refuses at once,
+    // despite the 1 s negative cache.
+    let fid = crate::service_fixtures::payload(&tokens.access_token)["fid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    service.revoke_family(&acme, &fid, NOW).await.unwrap();
+    let error = auth
+        .verifier
+        .verify(&acme, Some(&header), &policy, NOW)
+        .await
+        .unwrap_err();
+    assert_eq!(error.reason(), warden_plugin_auth::Reason::FamilyRevoked);
+}

@@ -389,3 +389,25 @@ async fn a_reload_during_an_outage_keeps_the_stale_keys_of_unchanged_issuers() {
     let error = verify(&v, &idp.token("hank").await).await.unwrap_err();
     assert_eq!(error.reason(), Reason::JwksUnavailable);
 }
+
+#[tokio::test]
+async fn an_external_issuers_fid_is_not_looked_up_in_the_revocation_list() {
+    let idp = Idp::new().await;
+    let server = JwksServer::start(idp.jwks().await).await;
+    let kv = std::sync::Arc::new(warden_plugin_kv::MemoryKv::new(1 << 20));
+    let revocations = std::sync::Arc::new(warden_plugin_auth::FamilyRevocations::new(
+        kv,
+        Duration::ZERO,
+    ));
+    let v = verifier(settings()).with_revocations(revocations.clone());
+    let acme = tenant("acme");
+    v.set_tenant(&acme, trusting(&server.url)).unwrap();
+    // acme's own token service revoked a family named "f-1"...
+    revocations.revoke(&acme, "f-1", NOW + 900).await.unwrap();
+    // ...which says nothing about the IdP's token that happens to carry it.
+    let claims = json!({"iss": IDP_ISS, "aud": "acme-api", "sub": "a", "iat": NOW,
+                        "exp": NOW + 300, "fid": "f-1"});
+    let token = idp.keys.sign(&idp.tenant, &claims, NOW).await.unwrap();
+    let principal = verify(&v, &token).await.unwrap();
+    assert_eq!(principal.family, None);
+}
