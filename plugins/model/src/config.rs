@@ -31,7 +31,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use warden_plugin_rate_limit::FailMode;
 
 use crate::ConfigError;
@@ -223,20 +223,20 @@ impl Default for BreakerConfig {
 }
 
 /// An alias: one provider + model, or weighted variants (A/B).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AliasConfig {
     /// The provider (without variants).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// The provider's model id (without variants).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Weighted variants, sticky per subject.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<VariantConfig>,
     /// Alias used while this alias's provider breaker is open.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
 }
 
@@ -252,7 +252,7 @@ impl AliasConfig {
 }
 
 /// One A/B variant of an alias.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VariantConfig {
     /// Name in usage records.
@@ -313,7 +313,7 @@ impl Config {
         }
         let aliases = self.effective_aliases();
         for (name, alias) in &aliases {
-            check_alias(name, alias, &providers, &aliases, &mut problems);
+            check_alias(name, alias, Some(&providers), Some(&aliases), &mut problems);
         }
         for (name, tier) in &self.tiers {
             let zero = [
@@ -383,12 +383,14 @@ fn check_provider(name: &str, provider: &ProviderConfig, problems: &mut Vec<Stri
     }
 }
 
-/// Checks one alias against the providers and the other aliases.
+/// Checks one alias against the providers and the other aliases. `None`
+/// for either means "not known here" (a manifest checked without the
+/// node's config): those checks are left to the node.
 pub(crate) fn check_alias(
     name: &str,
     alias: &AliasConfig,
-    providers: &BTreeMap<String, ProviderConfig>,
-    aliases: &BTreeMap<String, AliasConfig>,
+    providers: Option<&BTreeMap<String, ProviderConfig>>,
+    aliases: Option<&BTreeMap<String, AliasConfig>>,
     problems: &mut Vec<String>,
 ) {
     let single = alias.provider.is_some() || alias.model.is_some();
@@ -412,12 +414,26 @@ pub(crate) fn check_alias(
         .provider
         .iter()
         .chain(alias.variants.iter().map(|v| &v.provider));
-    for provider in used {
-        if !providers.contains_key(provider) {
-            problems.push(format!("alias {name}: unknown provider {provider}"));
+    if let Some(providers) = providers {
+        for provider in used {
+            if !providers.contains_key(provider) {
+                problems.push(format!(
+                    "alias {name}: unknown provider {provider} (this node has: {})",
+                    providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                ));
+            }
         }
     }
-    if let Some(fallback) = &alias.fallback {
+    let mut names = std::collections::HashSet::new();
+    for variant in &alias.variants {
+        if variant.name.is_empty() || !names.insert(variant.name.as_str()) {
+            problems.push(format!(
+                "alias {name}: variant names must be non-empty and distinct ({:?})",
+                variant.name
+            ));
+        }
+    }
+    if let (Some(fallback), Some(aliases)) = (&alias.fallback, aliases) {
         match aliases.get(fallback) {
             None => problems.push(format!("alias {name}: unknown fallback alias {fallback}")),
             Some(f) if f.fallback.is_some() => problems.push(format!(

@@ -40,6 +40,7 @@ mod provider;
 mod retry;
 mod semantic;
 mod service;
+mod tenant_config;
 mod types;
 mod usage;
 
@@ -57,6 +58,9 @@ pub use provider::{
     ProviderEmbeddings, ProviderError, ProviderEvent, cosine, embed_text,
 };
 pub use service::{Dependencies, ModelService, ModelStream, WarmUpReport, build};
+pub use tenant_config::{
+    MAX_WARM_UP_PROMPT_BYTES, MAX_WARM_UP_PROMPTS, TenantModelConfig, WarmUpPrompt,
+};
 pub use types::{
     CallContext, Completion, CompletionRequest, Embeddings, Message, Role, Served, StreamEvent,
     Usage,

@@ -47,6 +47,7 @@ pub async fn deploy(
         hosts: manifest.hosts.clone(),
         tier: manifest.tier.clone(),
         auth: manifest.auth.clone(),
+        model: manifest.model.clone(),
     };
     let (_, created) = client.put_tenant(tenant, &spec).await?;
     println!(

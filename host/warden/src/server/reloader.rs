@@ -232,7 +232,13 @@ impl Reloader {
         };
         self.apply_auth(&tenant_id, tenant);
         if let Some(model) = &self.model {
-            super::model_policy::apply(model, &self.config, &tenant_id, tier_name);
+            super::model_policy::apply(
+                model,
+                &self.config,
+                &tenant_id,
+                tier_name,
+                tenant.model.as_ref(),
+            );
         }
         let slots = self.tenant_slots(&tenant.name, tier.max_concurrent);
         let policy = Arc::new(TenantPolicy::new(tier_name, tier, slots));

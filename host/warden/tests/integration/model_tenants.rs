@@ -1,0 +1,164 @@
+//! A tenant's own model policy, from its manifest's `[model]` section to
+//! the provider: `warden deploy` stores it on the tenant, the admin API
+//! refuses what the node cannot serve, the reloader applies it, and a
+//! guest's call of the alias reaches the fake OpenAI server with the
+//! tenant's model.
+
+use crate::common::{TestNode, component};
+use http::{Method, StatusCode, header};
+use serde_json::{Value, json};
+use std::path::Path;
+use warden_plugin_testing::fake_openai::FakeOpenAi;
+use warden_test_components as guests;
+
+const CHAT_PATH: &str = "/v1/chat/completions";
+
+/// A node with the fake as provider `fake` and `chat` on it as
+/// `node-model`; `auth` turns the embedded auth plugin on.
+async fn node(fake: &FakeOpenAi, auth: bool) -> TestNode {
+    let model: warden_plugin_model::Config = toml::from_str(&format!(
+        r#"
+[providers.fake]
+type = "openai"
+base_url = "{}"
+[aliases]
+chat = {{ provider = "fake", model = "node-model" }}
+"#,
+        fake.base_url()
+    ))
+    .expect("model config");
+    TestNode::start_with(move |c| {
+        c.model = model;
+        if auth {
+            c.auth = Some(warden_plugin_auth::Config::embedded(&c.data_dir));
+        }
+    })
+    .await
+}
+
+/// Writes `warden.toml` for tenant `tenant` with the model probe at
+/// `/complete` and `extra` (TOML) after it; returns its path.
+fn manifest(dir: &Path, tenant: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("warden.toml");
+    let text = format!(
+        r#"
+tenant = "{tenant}"
+[[functions]]
+name = "probe"
+component = "{}"
+routes = ["/complete"]
+{extra}
+"#,
+        guests::MODEL_PROBE
+    );
+    std::fs::write(&path, text).expect("manifest");
+    path
+}
+
+async fn complete(node: &TestNode, tenant: &str, body: Value, headers: &[(&str, &str)]) -> Value {
+    let host = format!("{tenant}.localhost");
+    let r = node
+        .call_with(Method::POST, &host, "/complete", body.to_string(), headers)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()
+}
+
+fn last_model(fake: &FakeOpenAi) -> Value {
+    fake.bodies(CHAT_PATH)
+        .last()
+        .map(|b| b["model"].clone())
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifests_model_section_sends_the_tenants_alias_to_its_model() {
+    let fake = FakeOpenAi::start().await;
+    let node = node(&fake, false).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let section = r#"
+[model]
+cache_ttl_secs = 0
+[model.aliases]
+chat = { provider = "fake", model = "acme-model" }
+"#;
+    warden::cli::deploy(&node.api(), &manifest(dir.path(), "acme", section))
+        .await
+        .expect("deploy");
+    // Stored on the tenant, as the admin API shows it.
+    let record = node.api().tenant("acme").await.expect("tenant");
+    let stored = record.model.expect("model section stored");
+    assert_eq!(stored.cache_ttl_secs, Some(0));
+    // A neighbour without a section keeps the node's alias.
+    node.deploy(
+        "other",
+        "probe",
+        &["/complete"],
+        &component(guests::MODEL_PROBE),
+    )
+    .await;
+
+    let call = json!({"prompt": "hello", "seed": 1});
+    let r = complete(&node, "acme", call.clone(), &[]).await;
+    assert_eq!(r["ok"]["usage"]["model"], "acme-model", "{r}");
+    assert_eq!(last_model(&fake), "acme-model");
+    // cache_ttl_secs = 0: the same seeded call goes to the provider again.
+    let again = complete(&node, "acme", call.clone(), &[]).await;
+    assert_eq!(again["ok"]["usage"]["from_cache"], false, "{again}");
+    assert_eq!(fake.requests(CHAT_PATH), 2);
+
+    let r = complete(&node, "other", call.clone(), &[]).await;
+    assert_eq!(r["ok"]["usage"]["model"], "node-model", "{r}");
+    assert_eq!(last_model(&fake), "node-model");
+
+    // Deploying the manifest without the section takes it away again.
+    warden::cli::deploy(&node.api(), &manifest(dir.path(), "acme", ""))
+        .await
+        .expect("redeploy");
+    let r = complete(&node, "acme", json!({"prompt": "hello again"}), &[]).await;
+    assert_eq!(r["ok"]["usage"]["model"], "node-model", "{r}");
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_section_the_node_cannot_serve_is_refused_with_every_problem() {
+    let fake = FakeOpenAi::start().await;
+    let node = node(&fake, false).await;
+    let body = json!({"model": {
+        "aliases": {"chat": {"provider": "openai-prod", "model": "gpt"}},
+        "semantic_cache": {"chat": {"min_similarity": 2.0}},
+        "warm_up": [{"alias": "nope", "prompt": "hi"}],
+    }});
+    let r = node
+        .admin(Method::PUT, "/v1/tenants/acme", body.to_string())
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(
+        r.headers[header::CONTENT_TYPE],
+        "application/json",
+        "{:?}",
+        r.headers
+    );
+    let error = &r.json()["error"];
+    assert_eq!(error["code"], "invalid_model", "{error}");
+    let message = error["message"].as_str().expect("message");
+    for part in [
+        "unknown provider openai-prod",
+        "builtin, fake",
+        "min_similarity",
+        "warm_up[0]: unknown alias nope",
+    ] {
+        assert!(message.contains(part), "{part:?} missing from {message}");
+    }
+    // Nothing was stored.
+    let missing = node.admin(Method::GET, "/v1/tenants/acme", "").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    // Unknown keys are refused by the parser, as everywhere in the API.
+    let typo = json!({"model": {"alias": {}}});
+    let r = node
+        .admin(Method::PUT, "/v1/tenants/acme", typo.to_string())
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(r.text().contains("alias"), "{}", r.text());
+    node.shutdown().await;
+}
