@@ -422,3 +422,44 @@ async fn a_tenants_contract_tier_selects_its_model_budget() {
     }
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_drops_mid_stream_cuts_the_clients_response() {
+    let fake = FakeOpenAi::start().await;
+    fake.set_reply("one two three four five six seven eight");
+    fake.push_fault(Fault::DropMidStream { after_chunks: 2 });
+    let node = node_with_model(&fake_section(&fake, "")).await;
+    node.deploy("acme", "chat", &["/chat"], &component(guests::CHAT))
+        .await;
+
+    let response = open(&node, "acme.localhost", "/chat?q=go").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    let first = first_chunk(&mut body).await;
+    assert!(first.contains(r#"{"text":"one"}"#), "{first}");
+    // Read on: the body must fail, not end as if the answer were whole.
+    let mut rest = String::new();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match body.frame().await {
+                None => return Ok(()),
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        rest.push_str(&String::from_utf8_lossy(&data));
+                    }
+                }
+                Some(Err(e)) => return Err(e),
+            }
+        }
+    })
+    .await
+    .expect("the response neither ended nor failed");
+    assert!(
+        ended.is_err(),
+        "a clean end after the provider broke off: {rest}"
+    );
+    assert!(!rest.contains("event: end"), "{rest}");
+    assert_eq!(fake.completed_streams(), 0);
+    assert_eq!(fake.requests(CHAT_PATH), 1, "never retried after a chunk");
+    node.shutdown().await;
+}
