@@ -2,12 +2,14 @@
 //! the provider: `warden deploy` stores it on the tenant, the admin API
 //! refuses what the node cannot serve, the reloader applies it, and a
 //! guest's call of the alias reaches the fake OpenAI server with the
-//! tenant's model.
+//! tenant's model. A/B variants are sticky per verified subject.
 
 use crate::common::{TestNode, component};
 use http::{Method, StatusCode, header};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::path::Path;
+use warden::api::{MintToken, NewKeyRequest, PutTenant, TenantAuthConfig};
 use warden_plugin_testing::fake_openai::FakeOpenAi;
 use warden_test_components as guests;
 
@@ -160,5 +162,110 @@ async fn a_section_the_node_cannot_serve_is_refused_with_every_problem() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
     assert!(r.text().contains("alias"), "{}", r.text());
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ab_variants_are_sticky_per_subject_and_split_by_weight() {
+    let fake = FakeOpenAi::start().await;
+    let node = node(&fake, true).await;
+    let api = node.api();
+    let section: warden_plugin_model::TenantModelConfig = toml::from_str(
+        r#"
+cache_ttl_secs = 0
+[aliases]
+ab = { variants = [
+  { name = "a", provider = "fake", model = "m-a", weight = 70 },
+  { name = "b", provider = "fake", model = "m-b", weight = 30 },
+] }
+"#,
+    )
+    .expect("section");
+    let spec = PutTenant {
+        auth: Some(TenantAuthConfig {
+            issuer: Some("https://acme.test/".into()),
+            audiences: vec!["acme-api".into()],
+            ..TenantAuthConfig::default()
+        }),
+        model: Some(section.clone()),
+        ..PutTenant::default()
+    };
+    api.put_tenant("acme", &spec).await.expect("tenant");
+    api.create_key("acme", &NewKeyRequest::default())
+        .await
+        .expect("key");
+    node.deploy(
+        "acme",
+        "probe",
+        &["/complete"],
+        &component(guests::MODEL_PROBE),
+    )
+    .await;
+
+    // 10,000 subjects through the host's own resolution (the service the
+    // guests call), then a sample of them through real requests.
+    let tenant = warden_plugin_model::Tenant::new("acme").expect("tenant");
+    let variants = &section.aliases["ab"].variants;
+    let pick = |subject: &str| {
+        warden_plugin_model::pick_variant(variants, &tenant, "ab", subject)
+            .map(|v| v.name.clone())
+            .expect("a variant")
+    };
+    let a = (0..10_000)
+        .filter(|i| pick(&format!("user-{i}")) == "a")
+        .count();
+    assert!((6_700..=7_300).contains(&a), "{a} of 10000 on a (70%)");
+
+    let subjects = 60;
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut per_model: HashMap<String, usize> = HashMap::new();
+    for i in 0..subjects {
+        let subject = format!("user-{i}");
+        let minted = api
+            .mint_token(
+                "acme",
+                &MintToken {
+                    subject: subject.clone(),
+                    ..MintToken::default()
+                },
+            )
+            .await
+            .expect("token");
+        let bearer = format!("Bearer {}", minted.token);
+        for _ in 0..2 {
+            let r = complete(
+                &node,
+                "acme",
+                json!({"model": "ab", "prompt": "which one?"}),
+                &[("authorization", &bearer)],
+            )
+            .await;
+            let variant = r["ok"]["usage"]["variant"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no variant: {r}"))
+                .to_string();
+            *per_model
+                .entry(r["ok"]["usage"]["model"].as_str().unwrap_or("").into())
+                .or_default() += 1;
+            let first = seen.entry(subject.clone()).or_insert(variant.clone());
+            assert_eq!(*first, variant, "{subject} changed variant");
+        }
+        assert_eq!(
+            seen[&subject],
+            pick(&subject),
+            "the gateway's subject is used"
+        );
+    }
+    let on_a = seen.values().filter(|v| *v == "a").count();
+    assert!(on_a > 0 && on_a < subjects, "both variants served: {on_a}");
+    // Every call reached the fake with its variant's model.
+    let models: Vec<String> = fake
+        .bodies(CHAT_PATH)
+        .iter()
+        .map(|b| b["model"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(models.len(), 2 * subjects);
+    assert_eq!(models.iter().filter(|m| *m == "m-a").count(), 2 * on_a);
+    assert_eq!(per_model.get("m-a").copied().unwrap_or(0), 2 * on_a);
     node.shutdown().await;
 }
