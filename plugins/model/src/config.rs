@@ -3,7 +3,8 @@
 //! ```toml
 //! [model.providers.local]
 //! type = "openai"                     # or "builtin"
-//! base_url = "http://127.0.0.1:8000/v1"
+//! base_url = "http://127.0.0.1:8000/v1" # or https://...
+//! ca_file = "/etc/warden/llm-ca.pem"  # optional, https only: a private CA
 //! api_key_env = "OPENAI_API_KEY"      # optional; or api_key (masked in Debug)
 //! headers = { "x-extra" = "1" }       # optional
 //! [model.providers.local.resilience]  # optional; defaults below
@@ -58,7 +59,7 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ProviderConfig {
-    /// An OpenAI-compatible HTTP API (plain `http://` in this build).
+    /// An OpenAI-compatible HTTP API (`https://` or `http://`).
     Openai(OpenAiConfig),
     /// The deterministic in-process model.
     Builtin(BuiltinConfig),
@@ -78,8 +79,8 @@ impl ProviderConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenAiConfig {
-    /// E.g. `http://127.0.0.1:8000/v1`; `/chat/completions` and
-    /// `/embeddings` are appended.
+    /// E.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`;
+    /// `/chat/completions` and `/embeddings` are appended.
     pub base_url: String,
     /// Environment variable holding the API key, read at build.
     #[serde(default)]
@@ -90,6 +91,10 @@ pub struct OpenAiConfig {
     /// Extra headers sent with every request.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// A PEM file of extra CA certificates trusted for an `https://`
+    /// provider behind a private CA, besides the compiled-in Mozilla roots.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Timeouts, retries, breaker, bulkhead.
     #[serde(default)]
     pub resilience: ResilienceConfig,
@@ -337,12 +342,18 @@ impl Config {
 
 fn check_provider(name: &str, provider: &ProviderConfig, problems: &mut Vec<String>) {
     if let ProviderConfig::Openai(openai) = provider {
-        if openai.base_url.starts_with("https://") {
+        let https = openai.base_url.starts_with("https://");
+        if !https && !openai.base_url.starts_with("http://") {
             problems.push(format!(
-                "provider {name}: https is not supported in this build (plain http only)"
+                "provider {name}: base_url must start with https:// or http://"
             ));
-        } else if !openai.base_url.starts_with("http://") {
-            problems.push(format!("provider {name}: base_url must start with http://"));
+        } else if openai.base_url.parse::<hyper::Uri>().is_err() {
+            problems.push(format!("provider {name}: base_url is not a URL"));
+        }
+        if openai.ca_file.is_some() && !https {
+            problems.push(format!(
+                "provider {name}: ca_file applies to https:// base URLs only"
+            ));
         }
         if openai.api_key.is_some() && openai.api_key_env.is_some() {
             problems.push(format!(
@@ -501,6 +512,13 @@ tokens_per_minute = 1000
             r#"
 [model.providers.x]
 type = "openai"
+base_url = "ftp://api.example.com/v1"
+[model.providers.y]
+type = "openai"
+base_url = "http://api.example.com/v1"
+ca_file = "ca.pem"
+[model.providers.z]
+type = "openai"
 base_url = "https://api.example.com/v1"
 [model.aliases]
 a = { provider = "nope", model = "m", fallback = "zz" }
@@ -509,11 +527,16 @@ b = { variants = [] }
         )
         .unwrap();
         let ConfigError(problems) = config.validate().unwrap_err();
-        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert_eq!(problems.len(), 5, "{problems:?}");
         assert!(
             problems
                 .iter()
-                .any(|p| p.contains("https is not supported"))
+                .any(|p| p.contains("must start with https://"))
+        );
+        assert!(problems.iter().any(|p| p.contains("ca_file applies")));
+        assert!(
+            !problems.iter().any(|p| p.starts_with("provider z")),
+            "https is fine: {problems:?}"
         );
     }
 }

@@ -22,8 +22,8 @@
 //! 6. one [`UsageRecord`] per call to the [`UsageSink`].
 //!
 //! Providers ([`Provider`]): `openai` (any OpenAI-compatible HTTP API,
-//! plain http in this build) and `builtin` (deterministic, in process, the
-//! default). See README.md for the config and defaults.
+//! over `https://` or `http://`) and `builtin` (deterministic, in process,
+//! the default). See README.md for the config and defaults.
 
 #![forbid(unsafe_code)]
 // Tests may unwrap: a panic is the failure report.

@@ -78,6 +78,18 @@ pub struct FakeOpenAi {
     addr: SocketAddr,
     state: Arc<State>,
     accept: JoinHandle<()>,
+    tls: bool,
+}
+
+/// Serves one connection (plain or TLS) until it closes.
+async fn serve<I>(io: I, state: Arc<State>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| handle(state.clone(), req));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(io, service)
+        .await;
 }
 
 /// The default reply: eight words, so eight stream chunks.
@@ -98,11 +110,41 @@ impl FakeOpenAi {
         let accept = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let state = accept_state.clone();
+                tokio::spawn(serve(TokioIo::new(stream), state));
+            }
+        });
+        Self {
+            addr,
+            state,
+            accept,
+            tls: false,
+        }
+    }
+
+    /// Starts the fake speaking HTTPS with `ca`'s certificate for
+    /// `localhost`; [`Self::base_url`] is `https://localhost:<port>/v1`.
+    /// A client that does not trust `ca` fails its handshake, and the
+    /// request is never counted.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound.
+    #[cfg(feature = "tls")]
+    pub async fn start_tls(ca: &crate::TestCa) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(State::default());
+        let accept_state = state.clone();
+        let acceptor = ca.acceptor();
+        let accept = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let state = accept_state.clone();
+                let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(state.clone(), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    if let Ok(tls) = acceptor.accept(stream).await {
+                        serve(TokioIo::new(tls), state).await;
+                    }
                 });
             }
         });
@@ -110,12 +152,18 @@ impl FakeOpenAi {
             addr,
             state,
             accept,
+            tls: true,
         }
     }
 
-    /// `http://127.0.0.1:<port>/v1`, the provider's `base_url`.
+    /// `http://127.0.0.1:<port>/v1` (or `https://localhost:<port>/v1`),
+    /// the provider's `base_url`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        if self.tls {
+            format!("https://localhost:{}/v1", self.addr.port())
+        } else {
+            format!("http://{}/v1", self.addr)
+        }
     }
 
     /// Queues a fault for the next request that has none yet.
