@@ -18,6 +18,9 @@
 //!   { name = "v2", provider = "local", model = "m-2", weight = 10 },
 //! ] }
 //!
+//! [model]
+//! warm_up_interval_secs = 3600        # tenants' warm-up prompts; 0: only on activation
+//!
 //! [model.tiers.default]
 //! tokens_per_minute = 100000
 //! tokens_per_day = 2000000
@@ -53,6 +56,24 @@ pub struct Config {
     /// What a budget check does when the shared limiter cannot answer.
     #[serde(default)]
     pub on_limiter_unavailable: FailMode,
+    /// How often the host re-runs tenants' warm-up prompts, in seconds
+    /// (besides on activation); absent: hourly; 0: never on a schedule.
+    #[serde(default)]
+    pub warm_up_interval_secs: Option<u64>,
+}
+
+/// The warm-up schedule's default period.
+pub const DEFAULT_WARM_UP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+impl Config {
+    /// The warm-up schedule's period, `None` when turned off.
+    pub fn warm_up_interval(&self) -> Option<std::time::Duration> {
+        match self.warm_up_interval_secs {
+            None => Some(DEFAULT_WARM_UP_INTERVAL),
+            Some(0) => None,
+            Some(secs) => Some(std::time::Duration::from_secs(secs)),
+        }
+    }
 }
 
 /// One provider, chosen by its `type` tag.
@@ -498,6 +519,14 @@ tokens_per_minute = 1000
         assert_eq!(local.resilience.max_retries, 2);
         assert!(!format!("{config:?}").contains("s3cret"));
         assert!(config.effective_providers().contains_key("builtin"));
+        assert_eq!(config.warm_up_interval(), Some(DEFAULT_WARM_UP_INTERVAL));
+        let off = parse("[model]\nwarm_up_interval_secs = 0\n").unwrap();
+        assert_eq!(off.warm_up_interval(), None);
+        let often = parse("[model]\nwarm_up_interval_secs = 60\n").unwrap();
+        assert_eq!(
+            often.warm_up_interval(),
+            Some(std::time::Duration::from_secs(60))
+        );
     }
 
     #[test]

@@ -48,8 +48,8 @@ pub use warden_plugin_core::Tenant;
 
 pub use breaker::BreakerState;
 pub use config::{
-    AliasConfig, BreakerConfig, BuiltinConfig, Config, OpenAiConfig, ProviderConfig,
-    ResilienceConfig, Secret, TierConfig, VariantConfig,
+    AliasConfig, BreakerConfig, BuiltinConfig, Config, DEFAULT_WARM_UP_INTERVAL, OpenAiConfig,
+    ProviderConfig, ResilienceConfig, Secret, TierConfig, VariantConfig,
 };
 pub use error::{ConfigError, ModelError, TimeoutStage};
 pub use policy::{SemanticConfig, Target, TenantPolicy, pick_variant};

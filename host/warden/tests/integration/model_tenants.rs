@@ -269,3 +269,68 @@ ab = { variants = [
     assert_eq!(per_model.get("m-a").copied().unwrap_or(0), 2 * on_a);
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activation_prefetches_the_warm_up_prompts_and_the_schedule_repeats_them() {
+    let fake = FakeOpenAi::start().await;
+    let model: warden_plugin_model::Config = toml::from_str(&format!(
+        r#"
+warm_up_interval_secs = 1
+[providers.fake]
+type = "openai"
+base_url = "{}"
+[aliases]
+chat = {{ provider = "fake", model = "node-model" }}
+"#,
+        fake.base_url()
+    ))
+    .expect("model config");
+    let node = TestNode::start_with(move |c| c.model = model).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let section = r#"
+[[model.warm_up]]
+alias = "chat"
+prompt = "What are your opening hours?"
+seed = 5
+"#;
+    warden::cli::deploy(&node.api(), &manifest(dir.path(), "acme", section))
+        .await
+        .expect("deploy");
+
+    // The activation's warm-up reaches the provider once, in the background.
+    let mut prefetched = false;
+    for _ in 0..200 {
+        if fake.requests(CHAT_PATH) >= 1 {
+            prefetched = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(prefetched, "no warm-up call reached the provider");
+    let body = &fake.bodies(CHAT_PATH)[0];
+    assert_eq!(body["seed"], 5, "{body}");
+    assert_eq!(
+        body["messages"][0]["content"], "What are your opening hours?",
+        "{body}"
+    );
+
+    // The function's identical call is a hit: no second provider call.
+    let call = json!({"prompt": "What are your opening hours?", "seed": 5});
+    let r = complete(&node, "acme", call, &[]).await;
+    assert_eq!(r["ok"]["usage"]["from_cache"], true, "{r}");
+
+    // The schedule (every second here) repeats the warm-up: cache hits.
+    let cached =
+        r#"warden_model_calls_total{tenant="acme",alias="chat",variant="",outcome="cached"}"#;
+    let mut repeated = false;
+    for _ in 0..100 {
+        if node.metric_or_zero(cached).await >= 2.0 {
+            repeated = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(repeated, "the scheduled warm-up never ran");
+    assert_eq!(fake.requests(CHAT_PATH), 1, "scheduled runs hit the cache");
+    node.shutdown().await;
+}
