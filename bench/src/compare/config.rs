@@ -254,7 +254,10 @@ impl Config {
             .work_dir
             .clone()
             .unwrap_or_else(|| cache_dir.join("work"));
-        let guests = target_dir
+        // warden-test-components' build.rs builds the guests into
+        // <workspace>/target/guests whatever CARGO_TARGET_DIR says.
+        let guests = workspace
+            .join("target")
             .join("guests")
             .join("wasm32-wasip2")
             .join("guest");
