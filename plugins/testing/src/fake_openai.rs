@@ -66,6 +66,8 @@ struct State {
     arrivals: Mutex<Vec<Instant>>,
     disconnects: AtomicUsize,
     completed_streams: AtomicUsize,
+    /// Set: no bodies and arrivals are kept (long load runs).
+    forgetful: std::sync::atomic::AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -109,6 +111,9 @@ impl FakeOpenAi {
         let accept_state = state.clone();
         let accept = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                // SSE chunks are small writes: without it, Nagle and the
+                // client's delayed ACK hold each one back ~40 ms.
+                let _ = stream.set_nodelay(true);
                 let state = accept_state.clone();
                 tokio::spawn(serve(TokioIo::new(stream), state));
             }
@@ -139,6 +144,7 @@ impl FakeOpenAi {
         let acceptor = ca.acceptor();
         let accept = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                let _ = stream.set_nodelay(true);
                 let state = accept_state.clone();
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
@@ -164,6 +170,12 @@ impl FakeOpenAi {
         } else {
             format!("http://{}/v1", self.addr)
         }
+    }
+
+    /// Stops keeping request bodies and arrival times (counters stay), so
+    /// a benchmark's long runs neither grow memory nor queue on their lock.
+    pub fn forget_requests(&self) {
+        self.state.forgetful.store(true, Ordering::Relaxed);
     }
 
     /// Queues a fault for the next request that has none yet.
@@ -253,7 +265,10 @@ async fn handle(
 ) -> Result<Response<Body>, ResetConnection> {
     let path = req.uri().path().to_string();
     *lock(&state.requests).entry(path.clone()).or_default() += 1;
-    lock(&state.arrivals).push(Instant::now());
+    let forgetful = state.forgetful.load(Ordering::Relaxed);
+    if !forgetful {
+        lock(&state.arrivals).push(Instant::now());
+    }
     let bytes = req
         .into_body()
         .collect()
@@ -261,7 +276,9 @@ async fn handle(
         .map(|c| c.to_bytes())
         .unwrap_or_default();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    lock(&state.bodies).push((path.clone(), body.clone()));
+    if !forgetful {
+        lock(&state.bodies).push((path.clone(), body.clone()));
+    }
 
     let (fault, header_delay, chunk_delay, reply) = {
         let mut script = lock(&state.script);
@@ -272,7 +289,10 @@ async fn handle(
             script.reply.clone().unwrap_or_else(|| DEFAULT_REPLY.into()),
         )
     };
-    tokio::time::sleep(header_delay).await;
+    // A zero sleep still waits for the timer's next millisecond tick.
+    if !header_delay.is_zero() {
+        tokio::time::sleep(header_delay).await;
+    }
     match &fault {
         Some(Fault::Reset) => return Err(ResetConnection),
         Some(Fault::Status(code)) => return Ok(error(*code, None)),
@@ -406,7 +426,7 @@ fn stream(
                 tx.abort(std::io::Error::other("scripted mid-stream drop"));
                 return;
             }
-            if i > 0 {
+            if i > 0 && !chunk_delay.is_zero() {
                 tokio::time::sleep(chunk_delay).await;
             }
             let content = if i == 0 {
