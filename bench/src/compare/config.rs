@@ -25,6 +25,10 @@ pub enum Scenario {
     /// A token-protected todo read (tier check, cache, kv) next to hello,
     /// with the verified-token cache on and off.
     Full,
+    /// Model calls through Warden (the builtin model, and the fake
+    /// OpenAI-compatible server) next to calling the fake directly: the
+    /// overhead per call and per streamed chunk, cache hit vs miss.
+    Model,
     /// All of the above.
     All,
 }
@@ -180,6 +184,14 @@ pub struct CompareArgs {
     /// <target>/guests/wasm32-wasip2/guest/todo_api.wasm].
     #[arg(long)]
     pub todo_component: Option<PathBuf>,
+    /// Model scenario: the model-probe test component [default:
+    /// <workspace>/target/guests/wasm32-wasip2/guest/model_probe.wasm].
+    #[arg(long)]
+    pub model_probe_component: Option<PathBuf>,
+    /// Model scenario: the chat example [default:
+    /// <workspace>/target/guests/wasm32-wasip2/guest/chat.wasm].
+    #[arg(long)]
+    pub chat_component: Option<PathBuf>,
     /// Warden's compiled-artifact cache, relative to its data dir; removed
     /// to force a compile in the cold scenario.
     #[arg(long, default_value = "artifacts")]
@@ -223,6 +235,10 @@ pub struct Config {
     pub json_component: PathBuf,
     /// The todo example component.
     pub todo_component: PathBuf,
+    /// The model-probe test component.
+    pub model_probe_component: PathBuf,
+    /// The chat example.
+    pub chat_component: PathBuf,
     /// Seed scenario size factor.
     pub scale: f64,
     /// Measured time of the CRUD mix.
@@ -278,6 +294,7 @@ impl Config {
                 Scenario::Tenants,
                 Scenario::Seed,
                 Scenario::Full,
+                Scenario::Model,
             ];
         }
         scenarios.sort();
@@ -333,6 +350,14 @@ impl Config {
                 .todo_component
                 .clone()
                 .unwrap_or_else(|| guests.join("todo_api.wasm")),
+            model_probe_component: args
+                .model_probe_component
+                .clone()
+                .unwrap_or_else(|| guests.join("model_probe.wasm")),
+            chat_component: args
+                .chat_component
+                .clone()
+                .unwrap_or_else(|| guests.join("chat.wasm")),
             scale: args.scale.unwrap_or(if smoke { 0.001 } else { 1.0 }),
             crud_duration: args.crud_duration.unwrap_or(if smoke {
                 Duration::from_secs(1)

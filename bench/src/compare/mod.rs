@@ -16,6 +16,7 @@ pub mod full;
 pub mod hello;
 pub mod json;
 pub mod measure;
+pub mod model;
 pub mod probe;
 pub mod process;
 pub mod seed;
@@ -47,6 +48,7 @@ pub fn run(args: CompareArgs) -> Result<bool> {
             Scenario::Tenants => tenants::run(&mut ctx),
             Scenario::Seed => seed::run(&mut ctx),
             Scenario::Full => full::run(&mut ctx),
+            Scenario::Model => model::run(&mut ctx),
             Scenario::All => continue,
         };
         println!("{}", table.render());
