@@ -334,3 +334,44 @@ seed = 5
     assert_eq!(fake.requests(CHAT_PATH), 1, "scheduled runs hit the cache");
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifests_semantic_cache_opt_in_serves_near_duplicates() {
+    let fake = FakeOpenAi::start().await;
+    let node = node(&fake, false).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let section = "[model.semantic_cache.chat]\nmin_similarity = 0.85\n";
+    warden::cli::deploy(&node.api(), &manifest(dir.path(), "acme", section))
+        .await
+        .expect("deploy");
+    node.deploy(
+        "other",
+        "probe",
+        &["/complete"],
+        &component(guests::MODEL_PROBE),
+    )
+    .await;
+    let ask = |text: &str| json!({"prompt": text, "temperature": 0.0});
+    for tenant in ["acme", "other"] {
+        let first = complete(
+            &node,
+            tenant,
+            ask("what is the capital city of france"),
+            &[],
+        )
+        .await;
+        assert_eq!(first["ok"]["usage"]["from_cache"], false, "{first}");
+    }
+    assert_eq!(fake.requests(CHAT_PATH), 2);
+    let near = ask("what is the capital city of france please");
+    let r = complete(&node, "acme", near.clone(), &[]).await;
+    assert_eq!(r["ok"]["usage"]["from_cache"], true, "{r}");
+    let similarity = r["ok"]["usage"]["similarity"].as_f64().expect("similarity");
+    assert!((0.85..1.0).contains(&similarity), "{similarity}");
+    assert_eq!(fake.requests(CHAT_PATH), 2, "served without the provider");
+    // The neighbour did not opt in: its near duplicate goes upstream.
+    let r = complete(&node, "other", near, &[]).await;
+    assert_eq!(r["ok"]["usage"]["from_cache"], false, "{r}");
+    assert_eq!(fake.requests(CHAT_PATH), 3);
+    node.shutdown().await;
+}
