@@ -191,6 +191,24 @@ impl BodyWriter {
         self.finish_in_place()
     }
 
+    /// Ends the body as a failure: the host cuts the response instead of
+    /// ending it (a chunked body loses its last chunk, the connection
+    /// closes), so the client can tell a broken answer from a complete one.
+    /// For errors after the head was sent, e.g. a model stream that broke
+    /// off; whatever was written before still reaches the client first.
+    pub fn abort(mut self) {
+        match &mut self.sink {
+            Sink::Wasi { stream, body } => {
+                drop(stream.take());
+                // Dropping an outgoing body without `finish` aborts it.
+                drop(body.take());
+            }
+            Sink::Memory(record) => record.borrow_mut().aborted = true,
+            Sink::Gone => {}
+        }
+        self.sink = Sink::Gone;
+    }
+
     fn finish_in_place(&mut self) -> Result<(), WriteError> {
         match &mut self.sink {
             Sink::Wasi { stream, body } => {
@@ -261,6 +279,7 @@ struct Record {
     headers: Headers,
     chunks: Vec<Vec<u8>>,
     finished: bool,
+    aborted: bool,
     client_gone: bool,
 }
 
@@ -288,6 +307,11 @@ impl Captured {
     /// Whether the body was finished (explicitly or by drop).
     pub fn is_finished(&self) -> bool {
         self.0.borrow().finished
+    }
+
+    /// Whether the body was ended as a failure ([`BodyWriter::abort`]).
+    pub fn is_aborted(&self) -> bool {
+        self.0.borrow().aborted
     }
 
     /// Simulates the client hanging up: later writes fail with
@@ -351,5 +375,16 @@ mod tests {
         drop(body);
         assert_eq!(captured.chunks(), vec![b"a".to_vec()]);
         assert!(captured.is_finished());
+    }
+
+    #[test]
+    fn an_aborted_body_is_not_finished() {
+        let (writer, captured) = ResponseWriter::capture();
+        let mut body = writer.start(200, &Headers::new());
+        assert_eq!(body.write("partial"), Ok(()));
+        body.abort();
+        assert!(captured.is_aborted());
+        assert!(!captured.is_finished(), "an abort is not a clean end");
+        assert_eq!(captured.body(), b"partial");
     }
 }

@@ -28,6 +28,10 @@ pub enum Scenario {
     /// A neighbour's hello latency, idle and while two other tenants' guests
     /// burn CPU in host calls (random bytes in a loop).
     Neighbour,
+    /// Model calls through Warden (the builtin model, and the fake
+    /// OpenAI-compatible server) next to calling the fake directly: the
+    /// overhead per call and per streamed chunk, cache hit vs miss.
+    Model,
     /// All of the above.
     All,
 }
@@ -191,6 +195,14 @@ pub struct CompareArgs {
     /// second [default: 200; smoke: 50].
     #[arg(long)]
     pub neighbour_rate: Option<f64>,
+    /// Model scenario: the model-probe test component [default:
+    /// <workspace>/target/guests/wasm32-wasip2/guest/model_probe.wasm].
+    #[arg(long)]
+    pub model_probe_component: Option<PathBuf>,
+    /// Model scenario: the chat example [default:
+    /// <workspace>/target/guests/wasm32-wasip2/guest/chat.wasm].
+    #[arg(long)]
+    pub chat_component: Option<PathBuf>,
     /// Warden's compiled-artifact cache, relative to its data dir; removed
     /// to force a compile in the cold scenario.
     #[arg(long, default_value = "artifacts")]
@@ -238,6 +250,10 @@ pub struct Config {
     pub random_loop_component: PathBuf,
     /// The neighbour's rate, requests per second.
     pub neighbour_rate: f64,
+    /// The model-probe test component.
+    pub model_probe_component: PathBuf,
+    /// The chat example.
+    pub chat_component: PathBuf,
     /// Seed scenario size factor.
     pub scale: f64,
     /// Measured time of the CRUD mix.
@@ -294,6 +310,7 @@ impl Config {
                 Scenario::Seed,
                 Scenario::Full,
                 Scenario::Neighbour,
+                Scenario::Model,
             ];
         }
         scenarios.sort();
@@ -356,6 +373,14 @@ impl Config {
             neighbour_rate: args
                 .neighbour_rate
                 .unwrap_or(if smoke { 50.0 } else { 200.0 }),
+            model_probe_component: args
+                .model_probe_component
+                .clone()
+                .unwrap_or_else(|| guests.join("model_probe.wasm")),
+            chat_component: args
+                .chat_component
+                .clone()
+                .unwrap_or_else(|| guests.join("chat.wasm")),
             scale: args.scale.unwrap_or(if smoke { 0.001 } else { 1.0 }),
             crud_duration: args.crud_duration.unwrap_or(if smoke {
                 Duration::from_secs(1)

@@ -17,6 +17,7 @@ pub mod hello;
 pub mod json;
 pub mod measure;
 pub mod neighbour;
+pub mod model;
 pub mod probe;
 pub mod process;
 pub mod seed;
@@ -49,6 +50,7 @@ pub fn run(args: CompareArgs) -> Result<bool> {
             Scenario::Seed => seed::run(&mut ctx),
             Scenario::Full => full::run(&mut ctx),
             Scenario::Neighbour => neighbour::run(&mut ctx),
+            Scenario::Model => model::run(&mut ctx),
             Scenario::All => continue,
         };
         println!("{}", table.render());

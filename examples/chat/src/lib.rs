@@ -14,8 +14,9 @@
 //! model that answered, whether it came from the cache). An error before
 //! the first chunk is an ordinary JSON error response (429 with
 //! `retry-after` when rate limited or over budget, 504 on a timeout, 503
-//! when the provider is down); one after it is an `event: error` and the
-//! end of the stream.
+//! when the provider is down); one after it is an `event: error`, then the
+//! response is cut (no final chunk, the connection closes), so a client
+//! never takes a broken answer for a complete one.
 //!
 //! The model is the tenant's `chat` alias: the host's builtin
 //! deterministic model unless host config points it at a provider
@@ -50,8 +51,11 @@ fn handle(mut req: Request, out: ResponseWriter) -> Result<(), WriteError> {
                 usage,
             }) => sse::end(&finish_reason, &usage),
             Err(e) => {
+                // Tell the client why, then end the response as a
+                // failure: a cut body, never a clean end of a broken answer.
                 body.write(sse::error(&e))?;
-                break;
+                body.abort();
+                return Ok(());
             }
         };
         // A client that went away fails this write: returning drops the

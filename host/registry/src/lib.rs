@@ -26,8 +26,9 @@ pub use error::RegistryError;
 pub use feed::{Change, FEED_CAPACITY};
 pub use model::{
     FunctionLimits, FunctionRecord, FunctionSpec, JWKS_PATH, RoutePolicy, RouteRule,
-    TenantAuthConfig, TenantRecord, TenantSpec, VersionRecord, check_not_reserved, normalize_route,
-    now_secs, path_within, validate_digest, validate_host, validate_name, validate_route,
+    TenantAuthConfig, TenantModelConfig, TenantRecord, TenantSpec, VersionRecord,
+    check_not_reserved, normalize_route, now_secs, path_within, validate_digest, validate_host,
+    validate_name, validate_route,
 };
 pub use redb::{CHANGE_LOG_LEN, Registry, RouteCaps, Snapshot};
 pub use store::{RedbRegistry, RegistryStore};

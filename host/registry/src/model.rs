@@ -7,9 +7,12 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 pub use warden_plugin_auth::{RoutePolicy, TenantAuthConfig};
+pub use warden_plugin_model::TenantModelConfig;
 
 /// A customer of the platform; owns functions and the hosts that reach them.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+///
+/// Not `Eq`: the model section carries floats (weights of similarity).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TenantRecord {
     /// The tenant's name, also its subdomain under the base domain.
     pub name: String,
@@ -28,13 +31,18 @@ pub struct TenantRecord {
     /// serve: host -> tenant (see [`TenantSpec::delegations`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub delegations: BTreeMap<String, String>,
+    /// The tenant's model aliases, A/B variants, cache settings and
+    /// warm-up prompts (the manifest's `[model]`); absent in records
+    /// written before it existed, which load as "node defaults".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<TenantModelConfig>,
     /// Creation time, seconds since the Unix epoch.
     pub created_at: u64,
 }
 
 /// What a tenant is made of, as the admin API's `PUT` takes it (the whole
 /// tenant: PUT replaces).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantSpec {
     /// Custom hosts routed to the tenant besides `<tenant>.<base-domain>`.
@@ -53,6 +61,11 @@ pub struct TenantSpec {
     /// the two would share cookies. A delegation in use cannot be removed.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub delegations: BTreeMap<String, String>,
+    /// Model policy of the tenant (the manifest's `[model]`). The registry
+    /// checks its shape; the admin API also checks it against the node's
+    /// providers and aliases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<TenantModelConfig>,
 }
 
 impl TenantSpec {

@@ -198,6 +198,15 @@ impl Registry {
             auth.validate()
                 .map_err(|e| RegistryError::Invalid(format!("auth: {e}")))?;
         }
+        if let Some(model) = &spec.model {
+            let problems = model.problems(None);
+            if !problems.is_empty() {
+                return Err(RegistryError::Invalid(format!(
+                    "model: {}",
+                    problems.join("; ")
+                )));
+            }
+        }
         let (guard, txn) = self.begin()?;
         let (record, created) = {
             let mut table = txn.open_table(TENANTS)?;
@@ -220,6 +229,7 @@ impl Registry {
                 tier: spec.tier.clone(),
                 auth: spec.auth.clone(),
                 delegations: spec.delegations.clone(),
+                model: spec.model.clone(),
                 created_at: existing.map(|t| t.created_at).unwrap_or_else(now_secs),
             };
             table.insert(name, encode(&record)?.as_str())?;
@@ -849,6 +859,44 @@ mod tests {
         let (record, _) = reg.put_function("acme", "todos", &spec).expect("function");
         assert!(record.route_auth["GET /todos"].public);
         assert_eq!(reg.function("acme", "todos").expect("read"), record);
+    }
+
+    #[test]
+    fn a_model_section_is_checked_kept_and_optional_in_old_records() {
+        let (_dir, reg) = open();
+        let section: crate::TenantModelConfig = serde_json::from_value(serde_json::json!({
+            "aliases": {"chat": {"provider": "local", "model": "m"}},
+            "warm_up": [{"alias": "chat", "prompt": "hi"}],
+        }))
+        .expect("section");
+        let spec = TenantSpec {
+            model: Some(section.clone()),
+            ..TenantSpec::default()
+        };
+        let (record, _) = reg.put_tenant("acme", &spec).expect("tenant");
+        assert_eq!(record.model.as_ref(), Some(&section));
+        assert_eq!(reg.tenant("acme").expect("read").model, Some(section));
+        let mut bad = crate::TenantModelConfig::default();
+        bad.aliases.insert("x".into(), Default::default());
+        let bad = TenantSpec {
+            model: Some(bad),
+            ..TenantSpec::default()
+        };
+        assert!(matches!(
+            reg.put_tenant("acme", &bad),
+            Err(RegistryError::Invalid(m)) if m.starts_with("model: alias x")
+        ));
+        // A record written before the field existed still loads.
+        let old: TenantRecord =
+            decode(r#"{"name":"old","hosts":[],"tier":null,"created_at":1}"#).expect("old");
+        assert_eq!(old.model, None);
+        let plain = encode(
+            &reg.put_tenant("plain", &TenantSpec::default())
+                .expect("t")
+                .0,
+        )
+        .expect("encode");
+        assert!(!plain.contains("model"), "{plain}");
     }
 
     #[test]

@@ -24,12 +24,31 @@
 //!
 //! A tenant-level `[auth]` table (issuer, audiences, lifetimes, external
 //! issuers) turns auth on for every route that does not say `public = true`.
+//!
+//! A tenant-level `[model]` table sets the tenant's model aliases (over the
+//! node's), A/B variants, cache TTL, semantic cache per alias and warm-up
+//! prompts (see `warden_plugin_model::TenantModelConfig`):
+//!
+//! ```toml
+//! [model]
+//! cache_ttl_secs = 600
+//! [model.aliases]
+//! chat = { provider = "local", model = "llama-3.2-3b" }
+//! [[model.warm_up]]
+//! alias = "chat"
+//! prompt = "What are your opening hours?"
+//! ```
+//!
+//! Its shape is checked here; whether the node has the providers it names
+//! is checked by the node when the tenant is written.
 
 use crate::registry::{FunctionLimits, validate_host, validate_name, validate_route};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use warden_registry::{RoutePolicy, RouteRule, TenantAuthConfig, check_not_reserved};
+use warden_registry::{
+    RoutePolicy, RouteRule, TenantAuthConfig, TenantModelConfig, check_not_reserved,
+};
 
 /// A parsed, checked manifest.
 #[derive(Debug, Clone, Deserialize)]
@@ -51,6 +70,9 @@ pub struct Manifest {
     /// serve: host -> tenant.
     #[serde(default)]
     pub delegations: BTreeMap<String, String>,
+    /// The tenant's model policy: aliases, A/B variants, cache, warm-up.
+    #[serde(default)]
+    pub model: Option<TenantModelConfig>,
     /// The functions.
     #[serde(default)]
     pub functions: Vec<FunctionSpec>,
@@ -202,6 +224,10 @@ impl Manifest {
         {
             problems.extend(e.problems.into_iter().map(|p| format!("[auth]: {p}")));
         }
+        if let Some(model) = &self.model {
+            let found = model.problems(None);
+            problems.extend(found.into_iter().map(|p| format!("[model]: {p}")));
+        }
         let mut seen = std::collections::HashSet::new();
         for f in &self.functions {
             if let Err(e) = validate_name("function", &f.name) {
@@ -316,6 +342,37 @@ routes = ["/a", "/.well-known/jwks.json"]
             panic!("expected Invalid");
         };
         assert_eq!(problems.len(), 3, "{problems:?}");
+    }
+
+    #[test]
+    fn a_model_section_parses_and_is_checked() {
+        let m = Manifest::parse(
+            r#"
+tenant = "acme"
+[model]
+cache_ttl_secs = 60
+[model.aliases]
+chat = { provider = "local", model = "m" }
+[[model.warm_up]]
+alias = "chat"
+prompt = "hello"
+"#,
+        )
+        .expect("valid");
+        let model = m.model.expect("model");
+        assert_eq!(model.cache_ttl_secs, Some(60));
+        assert_eq!(model.warm_up[0].prompt, "hello");
+        let err = Manifest::parse(
+            "tenant = \"acme\"\n[model.aliases]\nchat = { provider = \"local\" }\n[[model.warm_up]]\nalias = \"chat\"\nprompt = \"\"\n",
+        )
+        .expect_err("invalid");
+        let ManifestError::Invalid { problems, .. } = err else {
+            panic!("expected Invalid");
+        };
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().all(|p| p.starts_with("[model]: ")));
+        let err = Manifest::parse("tenant = \"acme\"\n[model]\nttl = 1\n").expect_err("unknown");
+        assert!(err.to_string().contains("ttl"), "{err}");
     }
 
     #[test]

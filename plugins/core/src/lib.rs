@@ -15,6 +15,10 @@
 //! `warden:{<tenant>}:<space>:<key>`. [`RedisUrl`] is the one type every
 //! plugin config holds its Redis URL in, so no `Debug` or log line shows a
 //! password.
+//!
+//! With the `tls` feature, [`tls`] is the one HTTPS client setup (rustls
+//! on ring, compiled-in roots plus configured CA files) of the plugins
+//! that call out: auth's JWKS fetcher and model's OpenAI provider.
 
 #![forbid(unsafe_code)]
 // Tests may unwrap: a panic is the failure report.
@@ -28,6 +32,8 @@ mod quota;
 pub mod redis;
 mod redis_url;
 mod tenant;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use error::{BackendError, BoxError};
 pub use key::{KeyError, MAX_KEY_LEN, check_key};

@@ -3,7 +3,8 @@
 //! ```toml
 //! [model.providers.local]
 //! type = "openai"                     # or "builtin"
-//! base_url = "http://127.0.0.1:8000/v1"
+//! base_url = "http://127.0.0.1:8000/v1" # or https://...
+//! ca_file = "/etc/warden/llm-ca.pem"  # optional, https only: a private CA
 //! api_key_env = "OPENAI_API_KEY"      # optional; or api_key (masked in Debug)
 //! headers = { "x-extra" = "1" }       # optional
 //! [model.providers.local.resilience]  # optional; defaults below
@@ -16,6 +17,9 @@
 //!   { name = "v1", provider = "local", model = "m-1", weight = 90 },
 //!   { name = "v2", provider = "local", model = "m-2", weight = 10 },
 //! ] }
+//!
+//! [model]
+//! warm_up_interval_secs = 3600        # tenants' warm-up prompts; 0: only on activation
 //!
 //! [model.tiers.default]
 //! tokens_per_minute = 100000
@@ -31,7 +35,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use warden_plugin_rate_limit::FailMode;
 
 use crate::ConfigError;
@@ -52,13 +56,31 @@ pub struct Config {
     /// What a budget check does when the shared limiter cannot answer.
     #[serde(default)]
     pub on_limiter_unavailable: FailMode,
+    /// How often the host re-runs tenants' warm-up prompts, in seconds
+    /// (besides on activation); absent: hourly; 0: never on a schedule.
+    #[serde(default)]
+    pub warm_up_interval_secs: Option<u64>,
+}
+
+/// The warm-up schedule's default period.
+pub const DEFAULT_WARM_UP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+impl Config {
+    /// The warm-up schedule's period, `None` when turned off.
+    pub fn warm_up_interval(&self) -> Option<std::time::Duration> {
+        match self.warm_up_interval_secs {
+            None => Some(DEFAULT_WARM_UP_INTERVAL),
+            Some(0) => None,
+            Some(secs) => Some(std::time::Duration::from_secs(secs)),
+        }
+    }
 }
 
 /// One provider, chosen by its `type` tag.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ProviderConfig {
-    /// An OpenAI-compatible HTTP API (plain `http://` in this build).
+    /// An OpenAI-compatible HTTP API (`https://` or `http://`).
     Openai(OpenAiConfig),
     /// The deterministic in-process model.
     Builtin(BuiltinConfig),
@@ -78,8 +100,8 @@ impl ProviderConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenAiConfig {
-    /// E.g. `http://127.0.0.1:8000/v1`; `/chat/completions` and
-    /// `/embeddings` are appended.
+    /// E.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`;
+    /// `/chat/completions` and `/embeddings` are appended.
     pub base_url: String,
     /// Environment variable holding the API key, read at build.
     #[serde(default)]
@@ -90,6 +112,10 @@ pub struct OpenAiConfig {
     /// Extra headers sent with every request.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// A PEM file of extra CA certificates trusted for an `https://`
+    /// provider behind a private CA, besides the compiled-in Mozilla roots.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Timeouts, retries, breaker, bulkhead.
     #[serde(default)]
     pub resilience: ResilienceConfig,
@@ -223,20 +249,20 @@ impl Default for BreakerConfig {
 }
 
 /// An alias: one provider + model, or weighted variants (A/B).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AliasConfig {
     /// The provider (without variants).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// The provider's model id (without variants).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Weighted variants, sticky per subject.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<VariantConfig>,
     /// Alias used while this alias's provider breaker is open.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
 }
 
@@ -252,7 +278,7 @@ impl AliasConfig {
 }
 
 /// One A/B variant of an alias.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VariantConfig {
     /// Name in usage records.
@@ -313,7 +339,7 @@ impl Config {
         }
         let aliases = self.effective_aliases();
         for (name, alias) in &aliases {
-            check_alias(name, alias, &providers, &aliases, &mut problems);
+            check_alias(name, alias, Some(&providers), Some(&aliases), &mut problems);
         }
         for (name, tier) in &self.tiers {
             let zero = [
@@ -337,12 +363,18 @@ impl Config {
 
 fn check_provider(name: &str, provider: &ProviderConfig, problems: &mut Vec<String>) {
     if let ProviderConfig::Openai(openai) = provider {
-        if openai.base_url.starts_with("https://") {
+        let https = openai.base_url.starts_with("https://");
+        if !https && !openai.base_url.starts_with("http://") {
             problems.push(format!(
-                "provider {name}: https is not supported in this build (plain http only)"
+                "provider {name}: base_url must start with https:// or http://"
             ));
-        } else if !openai.base_url.starts_with("http://") {
-            problems.push(format!("provider {name}: base_url must start with http://"));
+        } else if openai.base_url.parse::<hyper::Uri>().is_err() {
+            problems.push(format!("provider {name}: base_url is not a URL"));
+        }
+        if openai.ca_file.is_some() && !https {
+            problems.push(format!(
+                "provider {name}: ca_file applies to https:// base URLs only"
+            ));
         }
         if openai.api_key.is_some() && openai.api_key_env.is_some() {
             problems.push(format!(
@@ -383,12 +415,14 @@ fn check_provider(name: &str, provider: &ProviderConfig, problems: &mut Vec<Stri
     }
 }
 
-/// Checks one alias against the providers and the other aliases.
+/// Checks one alias against the providers and the other aliases. `None`
+/// for either means "not known here" (a manifest checked without the
+/// node's config): those checks are left to the node.
 pub(crate) fn check_alias(
     name: &str,
     alias: &AliasConfig,
-    providers: &BTreeMap<String, ProviderConfig>,
-    aliases: &BTreeMap<String, AliasConfig>,
+    providers: Option<&BTreeMap<String, ProviderConfig>>,
+    aliases: Option<&BTreeMap<String, AliasConfig>>,
     problems: &mut Vec<String>,
 ) {
     let single = alias.provider.is_some() || alias.model.is_some();
@@ -412,12 +446,26 @@ pub(crate) fn check_alias(
         .provider
         .iter()
         .chain(alias.variants.iter().map(|v| &v.provider));
-    for provider in used {
-        if !providers.contains_key(provider) {
-            problems.push(format!("alias {name}: unknown provider {provider}"));
+    if let Some(providers) = providers {
+        for provider in used {
+            if !providers.contains_key(provider) {
+                problems.push(format!(
+                    "alias {name}: unknown provider {provider} (this node has: {})",
+                    providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                ));
+            }
         }
     }
-    if let Some(fallback) = &alias.fallback {
+    let mut names = std::collections::HashSet::new();
+    for variant in &alias.variants {
+        if variant.name.is_empty() || !names.insert(variant.name.as_str()) {
+            problems.push(format!(
+                "alias {name}: variant names must be non-empty and distinct ({:?})",
+                variant.name
+            ));
+        }
+    }
+    if let (Some(fallback), Some(aliases)) = (&alias.fallback, aliases) {
         match aliases.get(fallback) {
             None => problems.push(format!("alias {name}: unknown fallback alias {fallback}")),
             Some(f) if f.fallback.is_some() => problems.push(format!(
@@ -471,6 +519,14 @@ tokens_per_minute = 1000
         assert_eq!(local.resilience.max_retries, 2);
         assert!(!format!("{config:?}").contains("s3cret"));
         assert!(config.effective_providers().contains_key("builtin"));
+        assert_eq!(config.warm_up_interval(), Some(DEFAULT_WARM_UP_INTERVAL));
+        let off = parse("[model]\nwarm_up_interval_secs = 0\n").unwrap();
+        assert_eq!(off.warm_up_interval(), None);
+        let often = parse("[model]\nwarm_up_interval_secs = 60\n").unwrap();
+        assert_eq!(
+            often.warm_up_interval(),
+            Some(std::time::Duration::from_secs(60))
+        );
     }
 
     #[test]
@@ -485,6 +541,13 @@ tokens_per_minute = 1000
             r#"
 [model.providers.x]
 type = "openai"
+base_url = "ftp://api.example.com/v1"
+[model.providers.y]
+type = "openai"
+base_url = "http://api.example.com/v1"
+ca_file = "ca.pem"
+[model.providers.z]
+type = "openai"
 base_url = "https://api.example.com/v1"
 [model.aliases]
 a = { provider = "nope", model = "m", fallback = "zz" }
@@ -493,11 +556,16 @@ b = { variants = [] }
         )
         .unwrap();
         let ConfigError(problems) = config.validate().unwrap_err();
-        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert_eq!(problems.len(), 5, "{problems:?}");
         assert!(
             problems
                 .iter()
-                .any(|p| p.contains("https is not supported"))
+                .any(|p| p.contains("must start with https://"))
+        );
+        assert!(problems.iter().any(|p| p.contains("ca_file applies")));
+        assert!(
+            !problems.iter().any(|p| p.starts_with("provider z")),
+            "https is fine: {problems:?}"
         );
     }
 }

@@ -22,8 +22,8 @@
 //! 6. one [`UsageRecord`] per call to the [`UsageSink`].
 //!
 //! Providers ([`Provider`]): `openai` (any OpenAI-compatible HTTP API,
-//! plain http in this build) and `builtin` (deterministic, in process, the
-//! default). See README.md for the config and defaults.
+//! over `https://` or `http://`) and `builtin` (deterministic, in process,
+//! the default). See README.md for the config and defaults.
 
 #![forbid(unsafe_code)]
 // Tests may unwrap: a panic is the failure report.
@@ -40,6 +40,7 @@ mod provider;
 mod retry;
 mod semantic;
 mod service;
+mod tenant_config;
 mod types;
 mod usage;
 
@@ -47,8 +48,8 @@ pub use warden_plugin_core::Tenant;
 
 pub use breaker::BreakerState;
 pub use config::{
-    AliasConfig, BreakerConfig, BuiltinConfig, Config, OpenAiConfig, ProviderConfig,
-    ResilienceConfig, Secret, TierConfig, VariantConfig,
+    AliasConfig, BreakerConfig, BuiltinConfig, Config, DEFAULT_WARM_UP_INTERVAL, OpenAiConfig,
+    ProviderConfig, ResilienceConfig, Secret, TierConfig, VariantConfig,
 };
 pub use error::{ConfigError, ModelError, TimeoutStage};
 pub use policy::{SemanticConfig, Target, TenantPolicy, pick_variant};
@@ -57,6 +58,9 @@ pub use provider::{
     ProviderEmbeddings, ProviderError, ProviderEvent, cosine, embed_text,
 };
 pub use service::{Dependencies, ModelService, ModelStream, WarmUpReport, build};
+pub use tenant_config::{
+    MAX_WARM_UP_PROMPT_BYTES, MAX_WARM_UP_PROMPTS, TenantModelConfig, WarmUpPrompt,
+};
 pub use types::{
     CallContext, Completion, CompletionRequest, Embeddings, Message, Role, Served, StreamEvent,
     Usage,

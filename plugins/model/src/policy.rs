@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use warden_plugin_core::Tenant;
 
@@ -56,7 +56,7 @@ fn default_ttl() -> u64 {
 }
 
 /// A semantic cache of one alias.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SemanticConfig {
     /// Cosine similarity (0 < s <= 1) from which a cached prompt's answer
@@ -83,7 +83,7 @@ impl TenantPolicy {
         let mut aliases = config.effective_aliases();
         aliases.extend(self.aliases.clone());
         for (name, alias) in &self.aliases {
-            check_alias(name, alias, &providers, &aliases, &mut problems);
+            check_alias(name, alias, Some(&providers), Some(&aliases), &mut problems);
         }
         if let Some(tier) = &self.tier
             && !config.tiers.contains_key(tier)

@@ -66,6 +66,8 @@ struct State {
     arrivals: Mutex<Vec<Instant>>,
     disconnects: AtomicUsize,
     completed_streams: AtomicUsize,
+    /// Set: no bodies and arrivals are kept (long load runs).
+    forgetful: std::sync::atomic::AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -78,6 +80,18 @@ pub struct FakeOpenAi {
     addr: SocketAddr,
     state: Arc<State>,
     accept: JoinHandle<()>,
+    tls: bool,
+}
+
+/// Serves one connection (plain or TLS) until it closes.
+async fn serve<I>(io: I, state: Arc<State>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| handle(state.clone(), req));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(io, service)
+        .await;
 }
 
 /// The default reply: eight words, so eight stream chunks.
@@ -97,12 +111,46 @@ impl FakeOpenAi {
         let accept_state = state.clone();
         let accept = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                // SSE chunks are small writes: without it, Nagle and the
+                // client's delayed ACK hold each one back ~40 ms.
+                let _ = stream.set_nodelay(true);
                 let state = accept_state.clone();
+                tokio::spawn(serve(TokioIo::new(stream), state));
+            }
+        });
+        Self {
+            addr,
+            state,
+            accept,
+            tls: false,
+        }
+    }
+
+    /// Starts the fake speaking HTTPS with `ca`'s certificate for
+    /// `localhost`; [`Self::base_url`] is `https://localhost:<port>/v1`.
+    /// A client that does not trust `ca` fails its handshake, and the
+    /// request is never counted.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound.
+    #[cfg(feature = "tls")]
+    pub async fn start_tls(ca: &crate::TestCa) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(State::default());
+        let accept_state = state.clone();
+        let acceptor = ca.acceptor();
+        let accept = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let _ = stream.set_nodelay(true);
+                let state = accept_state.clone();
+                let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(state.clone(), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    if let Ok(tls) = acceptor.accept(stream).await {
+                        serve(TokioIo::new(tls), state).await;
+                    }
                 });
             }
         });
@@ -110,12 +158,24 @@ impl FakeOpenAi {
             addr,
             state,
             accept,
+            tls: true,
         }
     }
 
-    /// `http://127.0.0.1:<port>/v1`, the provider's `base_url`.
+    /// `http://127.0.0.1:<port>/v1` (or `https://localhost:<port>/v1`),
+    /// the provider's `base_url`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        if self.tls {
+            format!("https://localhost:{}/v1", self.addr.port())
+        } else {
+            format!("http://{}/v1", self.addr)
+        }
+    }
+
+    /// Stops keeping request bodies and arrival times (counters stay), so
+    /// a benchmark's long runs neither grow memory nor queue on their lock.
+    pub fn forget_requests(&self) {
+        self.state.forgetful.store(true, Ordering::Relaxed);
     }
 
     /// Queues a fault for the next request that has none yet.
@@ -205,7 +265,10 @@ async fn handle(
 ) -> Result<Response<Body>, ResetConnection> {
     let path = req.uri().path().to_string();
     *lock(&state.requests).entry(path.clone()).or_default() += 1;
-    lock(&state.arrivals).push(Instant::now());
+    let forgetful = state.forgetful.load(Ordering::Relaxed);
+    if !forgetful {
+        lock(&state.arrivals).push(Instant::now());
+    }
     let bytes = req
         .into_body()
         .collect()
@@ -213,7 +276,9 @@ async fn handle(
         .map(|c| c.to_bytes())
         .unwrap_or_default();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    lock(&state.bodies).push((path.clone(), body.clone()));
+    if !forgetful {
+        lock(&state.bodies).push((path.clone(), body.clone()));
+    }
 
     let (fault, header_delay, chunk_delay, reply) = {
         let mut script = lock(&state.script);
@@ -224,7 +289,10 @@ async fn handle(
             script.reply.clone().unwrap_or_else(|| DEFAULT_REPLY.into()),
         )
     };
-    tokio::time::sleep(header_delay).await;
+    // A zero sleep still waits for the timer's next millisecond tick.
+    if !header_delay.is_zero() {
+        tokio::time::sleep(header_delay).await;
+    }
     match &fault {
         Some(Fault::Reset) => return Err(ResetConnection),
         Some(Fault::Status(code)) => return Ok(error(*code, None)),
@@ -358,7 +426,7 @@ fn stream(
                 tx.abort(std::io::Error::other("scripted mid-stream drop"));
                 return;
             }
-            if i > 0 {
+            if i > 0 && !chunk_delay.is_zero() {
                 tokio::time::sleep(chunk_delay).await;
             }
             let content = if i == 0 {

@@ -12,7 +12,9 @@
 //!
 //! With the `fake-openai` feature, [`fake_openai`] adds a fake
 //! OpenAI-compatible server (real HTTP and SSE on a free port, scripted
-//! faults), because a hosted model cannot run in tests.
+//! faults), because a hosted model cannot run in tests. With `tls`,
+//! [`TestCa`] makes certificates and the fake serves HTTPS too
+//! (`FakeOpenAi::start_tls`).
 
 #![forbid(unsafe_code)]
 // Tests may unwrap: a panic is the failure report.
@@ -21,5 +23,9 @@
 #[cfg(feature = "fake-openai")]
 pub mod fake_openai;
 mod redis_server;
+#[cfg(feature = "tls")]
+mod test_ca;
 
 pub use redis_server::{RedisOptions, RedisServer};
+#[cfg(feature = "tls")]
+pub use test_ca::TestCa;

@@ -28,6 +28,18 @@ fn reserve_base_domain(hosts: &[String], base_domain: &str) -> Result<(), AdminE
     }
 }
 
+/// A tenant's `[model]` must work on this node: its aliases name providers
+/// the node has, its fallbacks, warm-up and semantic-cache aliases exist.
+/// Every problem is in the one message.
+fn check_model(spec: &PutTenant, node: &warden_plugin_model::Config) -> Result<(), AdminError> {
+    let Some(section) = &spec.model else {
+        return Ok(());
+    };
+    section.validate(node).map_err(|e| {
+        AdminError::bad_request("invalid_model", format!("[model]: {}", e.0.join("; ")))
+    })
+}
+
 pub(super) async fn list(
     State(node): State<Arc<AdminState>>,
 ) -> Result<Json<Vec<TenantRecord>>, AdminError> {
@@ -64,6 +76,7 @@ pub(super) async fn put(
             ),
         ));
     }
+    check_model(&spec, &node.config.model)?;
     let (record, created) = node.store.put_tenant(&tenant, &spec).await?;
     node.settle().await;
     Ok((super::created_or_ok(created), Json(record)))

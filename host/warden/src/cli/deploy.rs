@@ -48,6 +48,7 @@ pub async fn deploy(
         tier: manifest.tier.clone(),
         auth: manifest.auth.clone(),
         delegations: manifest.delegations.clone(),
+        model: manifest.model.clone(),
     };
     let (_, created) = client.put_tenant(tenant, &spec).await?;
     println!(

@@ -10,6 +10,7 @@
 
 mod capabilities;
 mod model_policy;
+mod model_warm_up;
 mod reloader;
 
 pub use capabilities::{build_capabilities, build_capabilities_with};
@@ -128,6 +129,11 @@ impl Warden {
         let feed = store.subscribe();
         reloader.load_all().await.context("loading routes")?;
         let applied = reloader.applied();
+        if let (Some(warm_up), Some(every)) =
+            (reloader.model_warm_up(), config.model.warm_up_interval())
+        {
+            tasks.push(tokio::spawn(warm_up.schedule(every, shutdown.subscribe())));
+        }
         tasks.push(tokio::spawn(reloader.run(feed, shutdown.subscribe())));
 
         let admin = Arc::new(AdminState {

@@ -1,31 +1,54 @@
-//! Each tenant's model policy, applied by the reloader: a tenant's
-//! contract tier selects the model budgets of the same name
+//! Each tenant's model policy, applied by the reloader.
+//!
+//! A tenant's contract tier selects the model budgets of the same name
 //! (`[model.tiers.<tier>]`), so `tier = "pro"` in a manifest buys the pro
-//! token budgets. A contract tier with no model tier of its name gets the
-//! `default` model tier. Per-tenant aliases and semantic caching
-//! (`TenantPolicy`'s other fields) are not in the registry yet.
+//! token budgets; a contract tier with no model tier of its name gets the
+//! `default` model tier. Aliases, A/B variants, the cache TTL and semantic
+//! caching come from the tenant's own `[model]` section (stored on its
+//! registry record); without one the tenant uses the node's aliases.
 
 use crate::config::HostConfig;
-use warden_plugin_model::{ModelService, Tenant, TenantPolicy};
+use warden_plugin_model::{ModelService, Tenant, TenantModelConfig, TenantPolicy};
 
-/// The policy of a tenant on contract tier `tier`.
-pub fn policy_for(config: &HostConfig, tier: &str) -> TenantPolicy {
-    TenantPolicy {
-        tier: config
-            .model
-            .tiers
-            .contains_key(tier)
-            .then(|| tier.to_string()),
-        ..TenantPolicy::default()
+/// The policy of a tenant on contract tier `tier` with its `[model]`
+/// section `section`.
+pub fn policy_for(
+    config: &HostConfig,
+    tier: &str,
+    section: Option<&TenantModelConfig>,
+) -> TenantPolicy {
+    let tier = config
+        .model
+        .tiers
+        .contains_key(tier)
+        .then(|| tier.to_string());
+    match section {
+        Some(section) => section.policy(tier),
+        None => TenantPolicy {
+            tier,
+            ..TenantPolicy::default()
+        },
     }
 }
 
-/// Sets `tenant`'s policy on `service`; a refusal (which the config's
-/// validation should have made impossible) is logged and the tenant keeps
-/// the default policy.
-pub fn apply(service: &ModelService, config: &HostConfig, tenant: &Tenant, tier: &str) {
-    if let Err(e) = service.set_policy(tenant, policy_for(config, tier)) {
-        tracing::error!(tenant = %tenant, error = %e, "model policy refused; using the default");
+/// Sets `tenant`'s policy on `service`. The admin API checked the section
+/// against this node's config; should it still be refused (a node whose
+/// providers differ from the writer's), the tenant keeps its tier's budgets
+/// on the node's aliases and the refusal is logged: never fail open on
+/// budgets.
+pub fn apply(
+    service: &ModelService,
+    config: &HostConfig,
+    tenant: &Tenant,
+    tier: &str,
+    section: Option<&TenantModelConfig>,
+) {
+    let Err(e) = service.set_policy(tenant, policy_for(config, tier, section)) else {
+        return;
+    };
+    tracing::error!(tenant = %tenant, error = %e, "tenant model policy refused; using the node's aliases");
+    if let Err(e) = service.set_policy(tenant, policy_for(config, tier, None)) {
+        tracing::error!(tenant = %tenant, error = %e, "model tier refused; using the default");
         service.remove_policy(tenant);
     }
 }
@@ -40,8 +63,27 @@ mod tests {
             model: toml::from_str("[tiers.pro]\nrequests_per_minute = 5").expect("model"),
             ..HostConfig::default()
         };
-        assert_eq!(policy_for(&config, "pro").tier.as_deref(), Some("pro"));
-        assert_eq!(policy_for(&config, "gold").tier, None);
-        assert_eq!(policy_for(&config, "pro").cache_ttl_secs, 300);
+        assert_eq!(
+            policy_for(&config, "pro", None).tier.as_deref(),
+            Some("pro")
+        );
+        assert_eq!(policy_for(&config, "gold", None).tier, None);
+        assert_eq!(policy_for(&config, "pro", None).cache_ttl_secs, 300);
+    }
+
+    #[test]
+    fn the_tenants_section_gives_aliases_and_ttl_under_its_tier() {
+        let config = HostConfig {
+            model: toml::from_str("[tiers.pro]\nrequests_per_minute = 5").expect("model"),
+            ..HostConfig::default()
+        };
+        let section: TenantModelConfig = toml::from_str(
+            "cache_ttl_secs = 7\n[aliases]\nchat = { provider = \"builtin\", model = \"x\" }",
+        )
+        .expect("section");
+        let policy = policy_for(&config, "pro", Some(&section));
+        assert_eq!(policy.tier.as_deref(), Some("pro"));
+        assert_eq!(policy.cache_ttl_secs, 7);
+        assert_eq!(policy.aliases["chat"].model.as_deref(), Some("x"));
     }
 }

@@ -44,6 +44,8 @@ pub struct Reloader {
     tenant_slots: Mutex<HashMap<String, (usize, Arc<Semaphore>)>>,
     /// Where tenants' model policies go (see `model_policy.rs`).
     model: Option<Arc<warden_plugin_model::ModelService>>,
+    /// Prefetches tenants' warm-up prompts on activation.
+    warm_up: Option<Arc<super::model_warm_up::ModelWarmUp>>,
 }
 
 impl std::fmt::Debug for Reloader {
@@ -75,6 +77,7 @@ impl Reloader {
             applied: watch::channel(0).0,
             tenant_slots: Mutex::new(HashMap::new()),
             model: None,
+            warm_up: None,
         }
     }
 
@@ -85,10 +88,17 @@ impl Reloader {
         self
     }
 
-    /// Also keeps each tenant's model policy on `service` up to date.
+    /// Also keeps each tenant's model policy on `service` up to date, and
+    /// warms its prompts up when one of its versions is activated.
     pub fn with_model(mut self, service: Arc<warden_plugin_model::ModelService>) -> Self {
+        self.warm_up = Some(super::model_warm_up::ModelWarmUp::new(service.clone()));
         self.model = Some(service);
         self
+    }
+
+    /// The warm-up state, for the node's warm-up schedule.
+    pub fn model_warm_up(&self) -> Option<Arc<super::model_warm_up::ModelWarmUp>> {
+        self.warm_up.clone()
     }
 
     /// The revision applied so far; admin handlers wait on it so that a
@@ -208,6 +218,9 @@ impl Reloader {
                 if let (Some(model), Ok(tenant)) = (&self.model, Tenant::new(name)) {
                     model.remove_policy(&tenant);
                 }
+                if let (Some(warm_up), Ok(tenant)) = (&self.warm_up, Tenant::new(name)) {
+                    warm_up.tenant_removed(&tenant);
+                }
                 if let Ok(mut slots) = self.tenant_slots.lock() {
                     slots.remove(name);
                 }
@@ -232,7 +245,16 @@ impl Reloader {
         };
         self.apply_auth(&tenant_id, tenant);
         if let Some(model) = &self.model {
-            super::model_policy::apply(model, &self.config, &tenant_id, tier_name);
+            super::model_policy::apply(
+                model,
+                &self.config,
+                &tenant_id,
+                tier_name,
+                tenant.model.as_ref(),
+            );
+        }
+        if let Some(warm_up) = &self.warm_up {
+            warm_up.tenant_loaded(&tenant_id, tenant.model.as_ref(), functions);
         }
         let slots = self.tenant_slots(&tenant.name, tier.max_concurrent);
         let policy = Arc::new(TenantPolicy::new(tier_name, tier, slots));

@@ -222,6 +222,17 @@ impl TestNode {
         AdminClient::new(&format!("http://{}", self.admin_addr), &self.token)
     }
 
+    /// Like [`Self::metric`], but 0 for a series not exported yet.
+    pub async fn metric_or_zero(&self, prefix: &str) -> f64 {
+        let r = self.admin(Method::GET, "/metrics", Bytes::new()).await;
+        r.text()
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    }
+
     /// A metric's value from `/metrics` (first sample whose line starts with `prefix`).
     pub async fn metric(&self, prefix: &str) -> f64 {
         let r = self.admin(Method::GET, "/metrics", Bytes::new()).await;

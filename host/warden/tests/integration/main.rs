@@ -16,6 +16,7 @@ mod gateway;
 mod hardening;
 mod limits;
 mod model;
+mod model_tenants;
 mod public_errors;
 mod registry_feed;
 mod tiers;

@@ -422,3 +422,103 @@ async fn a_tenants_contract_tier_selects_its_model_budget() {
     }
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_drops_mid_stream_cuts_the_clients_response() {
+    let fake = FakeOpenAi::start().await;
+    fake.set_reply("one two three four five six seven eight");
+    fake.push_fault(Fault::DropMidStream { after_chunks: 2 });
+    let node = node_with_model(&fake_section(&fake, "")).await;
+    node.deploy("acme", "chat", &["/chat"], &component(guests::CHAT))
+        .await;
+
+    let response = open(&node, "acme.localhost", "/chat?q=go").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    let first = first_chunk(&mut body).await;
+    assert!(first.contains(r#"{"text":"one"}"#), "{first}");
+    // Read on: the body must fail, not end as if the answer were whole.
+    let mut rest = String::new();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match body.frame().await {
+                None => return Ok(()),
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        rest.push_str(&String::from_utf8_lossy(&data));
+                    }
+                }
+                Some(Err(e)) => return Err(e),
+            }
+        }
+    })
+    .await
+    .expect("the response neither ended nor failed");
+    assert!(
+        ended.is_err(),
+        "a clean end after the provider broke off: {rest}"
+    );
+    assert!(!rest.contains("event: end"), "{rest}");
+    assert_eq!(fake.completed_streams(), 0);
+    assert_eq!(fake.requests(CHAT_PATH), 1, "never retried after a chunk");
+    node.shutdown().await;
+}
+
+/// Rate limits (hence model budgets) on the shared Redis at `url`, and a
+/// default model tier of `tokens_per_minute`.
+fn budget_on_redis(c: &mut warden::config::HostConfig, url: &str, tokens_per_minute: u32) {
+    c.rate_limit =
+        toml::from_str(&format!("type = \"redis\"\nurl = \"{url}\"")).expect("ratelimit");
+    c.model = toml::from_str(&format!(
+        "[tiers.default]\ntokens_per_minute = {tokens_per_minute}"
+    ))
+    .expect("model config");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_budget_spent_on_one_node_is_spent_on_the_other() {
+    let redis = warden_plugin_testing::RedisServer::start();
+    let url = redis.url();
+    let a = TestNode::start_with(|c| budget_on_redis(c, &url, 120)).await;
+    let b = TestNode::start_with(|c| budget_on_redis(c, &url, 120)).await;
+    let probe_guest = component(guests::MODEL_PROBE);
+    for node in [&a, &b] {
+        node.deploy("acme", "probe", &["/complete"], &probe_guest)
+            .await;
+        node.deploy("other", "probe", &["/complete"], &probe_guest)
+            .await;
+    }
+    // About 40 tokens of prompt (chars / 4) and up to 30 of answer: the
+    // 120-token minute lasts a call or two. Not deterministic: no cache.
+    let call =
+        |i: usize| json!({"prompt": format!("{i} {}", "word ".repeat(32)), "max_tokens": 30});
+    let mut served = 0;
+    let mut refused = None;
+    for i in 0..10 {
+        let r = probe(&a, "acme", "/complete", call(i)).await;
+        if r["ok"].is_object() {
+            served += 1;
+        } else {
+            refused = Some(r);
+            break;
+        }
+    }
+    let refused = refused.expect("node a never ran out of budget");
+    assert!(served >= 1, "node a served nothing: {refused}");
+    assert_eq!(refused["error"]["code"], "budget-exhausted", "{refused}");
+
+    // Node b keeps its own process state, but the budget is in Redis.
+    let r = probe(&b, "acme", "/complete", call(100)).await;
+    assert_eq!(r["error"]["code"], "budget-exhausted", "{r}");
+    assert!(
+        r["error"]["retry_after_ms"]
+            .as_u64()
+            .is_some_and(|ms| ms > 0),
+        "{r}"
+    );
+    // Budgets are per tenant: another tenant on node b is served.
+    let r = probe(&b, "other", "/complete", call(101)).await;
+    assert!(r["ok"].is_object(), "{r}");
+    a.shutdown().await;
+    b.shutdown().await;
+}

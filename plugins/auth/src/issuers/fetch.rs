@@ -1,27 +1,25 @@
 //! Fetching a JWKS: `https://` (rustls), or plain `http://` to loopback
 //! only; a time budget, a body cap, no redirects.
 //!
-//! TLS is rustls on the `ring` provider, HTTP/1.1 only (a JWKS is one GET).
-//! Servers are trusted by the Mozilla roots (`webpki-roots`, compiled in, so
-//! a node's trust does not depend on the host's CA bundle) plus any extra
-//! roots the operator configures (`[auth] jwks_ca_file`, for an IdP behind
-//! a private CA). The certificate must name the URL's host; there is no way
-//! to turn verification off.
+//! TLS is `warden_plugin_core::tls` (rustls on `ring`, shared with the
+//! model plugin), HTTP/1.1 only (a JWKS is one GET). Servers are trusted by
+//! the Mozilla roots (`webpki-roots`, compiled in, so a node's trust does
+//! not depend on the host's CA bundle) plus any extra roots the operator
+//! configures (`[auth] jwks_ca_file`, for an IdP behind a private CA). The
+//! certificate must name the URL's host; there is no way to turn
+//! verification off.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::{BodyExt as _, Empty, Limited};
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use rustls::RootCertStore;
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject as _;
+use warden_plugin_core::tls::{self, CertificateDer};
 
 /// Largest JWKS document read, in bytes.
 pub const MAX_JWKS_BYTES: usize = 256 * 1024;
@@ -72,19 +70,7 @@ fn is_loopback(host: &str) -> bool {
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The certificates of a PEM document (`CERTIFICATE` sections; other
-/// sections, such as keys, are skipped). An error when it holds none or a
-/// section is malformed, so a wrong file is caught at start, not at the
-/// first fetch.
-pub(crate) fn parse_pem_roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
-    let roots = CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("not a PEM certificate file: {e}"))?;
-    if roots.is_empty() {
-        return Err("holds no PEM certificate".to_owned());
-    }
-    Ok(roots)
-}
+pub(crate) use warden_plugin_core::tls::parse_pem_roots;
 
 /// A shared HTTP(S) client for every issuer of the node.
 #[derive(Clone)]
@@ -100,32 +86,10 @@ impl Fetcher {
         timeout: Duration,
         extra_roots: &[CertificateDer<'static>],
     ) -> Result<Self, String> {
-        let mut roots = RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        for (i, root) in extra_roots.iter().enumerate() {
-            roots
-                .add(root.clone())
-                .map_err(|e| format!("certificate {} is not a usable root: {e}", i + 1))?;
-        }
-        // ring, chosen explicitly: no process-wide default provider needed.
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let mut http = HttpConnector::new();
-        http.set_connect_timeout(Some(timeout));
-        // The TLS layer decides the scheme; `http://` is loopback-only,
-        // checked in `check_jwks_url` and again in `get`.
-        http.enforce_http(false);
-        let connector = HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+        let tls = tls::client_config(extra_roots)?;
+        // `http://` is loopback-only: checked in `check_jwks_url` and
+        // again in `get`.
+        let connector = tls::https_connector(tls, timeout);
         Ok(Self {
             client: Client::builder(TokioExecutor::new()).build(connector),
             timeout,
@@ -201,15 +165,11 @@ mod tests {
     }
 
     #[test]
-    fn pem_roots_must_hold_a_certificate() {
-        assert!(parse_pem_roots(b"").is_err());
-        assert!(parse_pem_roots(b"not pem at all").is_err());
-        let key_only = b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
-        assert!(parse_pem_roots(key_only).is_err());
-        let truncated = b"-----BEGIN CERTIFICATE-----\nAAAA\n";
-        assert!(parse_pem_roots(truncated).is_err());
+    fn pem_roots_are_the_shared_parser() {
+        // The parser's own cases are in warden_plugin_core::tls.
         let one = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
         assert_eq!(parse_pem_roots(one).unwrap().len(), 1);
+        assert!(parse_pem_roots(b"").is_err());
     }
 
     #[tokio::test]

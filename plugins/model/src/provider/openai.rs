@@ -1,8 +1,10 @@
 //! An OpenAI-compatible HTTP API over hyper-util's pooled client.
 //!
-//! Plain `http://` only in this build: no TLS stack is linked (config
-//! validation refuses `https://`). Put a local TLS-terminating proxy in
-//! front of a hosted API, or add a TLS connector here.
+//! `https://` and `http://` base URLs, through the plugins' one HTTPS
+//! setup (`warden_plugin_core::tls`: rustls on ring, the Mozilla roots
+//! compiled in, plus the provider's `ca_file` for a private CA). HTTP/1.1:
+//! what every OpenAI-compatible server speaks; connections are pooled and
+//! kept alive, so TLS handshakes are paid once per connection.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -13,10 +15,12 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
 use hyper::{Request, Response};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
+use warden_plugin_core::tls::{self, CertificateDer};
 
 use super::sse::{SseParser, parse_usage};
 use super::{
@@ -30,7 +34,7 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// An OpenAI-compatible provider.
 pub struct OpenAiProvider {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     base_url: String,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
@@ -44,18 +48,19 @@ impl std::fmt::Debug for OpenAiProvider {
 }
 
 impl OpenAiProvider {
-    /// A client for `base_url` (`http://host:port/v1`), sending `api_key`
-    /// as a bearer token and `headers` with every request. Headers must be
-    /// valid (config validation checks them); invalid ones are skipped.
+    /// A client for `base_url` (`https://host/v1` or `http://host:port/v1`),
+    /// sending `api_key` as a bearer token and `headers` with every
+    /// request, trusting the built-in roots plus `extra_roots`. Headers
+    /// must be valid (config validation checks them); invalid ones are
+    /// skipped. Fails only when an extra root is not a usable CA.
     pub fn new(
         base_url: &str,
         api_key: Option<&str>,
         headers: &[(String, String)],
         connect_timeout: Duration,
-    ) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(connect_timeout));
-        connector.set_nodelay(true);
+        extra_roots: &[CertificateDer<'static>],
+    ) -> Result<Self, String> {
+        let connector = tls::https_connector(tls::client_config(extra_roots)?, connect_timeout);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .build(connector);
@@ -75,11 +80,11 @@ impl OpenAiProvider {
                 all.push((name, value));
             }
         }
-        Self {
+        Ok(Self {
             client,
             base_url: base_url.trim_end_matches('/').to_string(),
             headers: all,
-        }
+        })
     }
 
     /// Sends `body` to `path`; waits for a 2xx's headers until `first_token`.

@@ -90,12 +90,28 @@ pub async fn build(config: &Config, deps: Dependencies) -> Result<ModelService, 
                     (None, None) => None,
                 };
                 let headers: Vec<(String, String)> = o.headers.clone().into_iter().collect();
-                Arc::new(OpenAiProvider::new(
+                let roots = match &o.ca_file {
+                    Some(path) => {
+                        warden_plugin_core::tls::read_pem_roots(path).unwrap_or_else(|e| {
+                            problems.push(format!("provider {name}: {e}"));
+                            Vec::new()
+                        })
+                    }
+                    None => Vec::new(),
+                };
+                match OpenAiProvider::new(
                     &o.base_url,
                     key.as_deref(),
                     &headers,
                     Duration::from_millis(o.resilience.connect_timeout_ms),
-                ))
+                    &roots,
+                ) {
+                    Ok(provider) => Arc::new(provider),
+                    Err(e) => {
+                        problems.push(format!("provider {name}: ca_file: {e}"));
+                        continue;
+                    }
+                }
             }
         };
         let endpoint = Endpoint::new(&name, built, provider.resilience());

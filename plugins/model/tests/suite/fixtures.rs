@@ -39,6 +39,7 @@ pub fn openai(base_url: &str, resilience: ResilienceConfig) -> Config {
                 api_key_env: None,
                 api_key: Some(Secret::new("sk-test")),
                 headers: BTreeMap::from([("x-extra".to_string(), "1".to_string())]),
+                ca_file: None,
                 resilience,
             }),
         )]),
@@ -68,15 +69,24 @@ pub async fn harness_with(config: &Config, limiter: Arc<dyn RateLimiter>) -> Har
     let service = build(
         config,
         Dependencies {
-            cache: Arc::new(MemoryCache::new(16 * 1024 * 1024, 1024 * 1024)),
-            leases: Arc::new(LeaseTable::default()),
             limiter,
             usage: usage.clone(),
+            ..deps()
         },
     )
     .await
     .unwrap();
     Harness { service, usage }
+}
+
+/// In-memory cache, leases and limiter; usage records dropped.
+pub fn deps() -> Dependencies {
+    Dependencies {
+        cache: Arc::new(MemoryCache::new(16 * 1024 * 1024, 1024 * 1024)),
+        leases: Arc::new(LeaseTable::default()),
+        limiter: Arc::new(MemoryLimiter::new()),
+        usage: Arc::new(MemorySink::default()),
+    }
 }
 
 /// Temperature 0: cacheable.

@@ -11,6 +11,7 @@ mod builtin;
 mod caching;
 mod cancellation;
 mod fixtures;
+mod https;
 mod retries;
 mod semantic_cache;
 mod timeouts;
