@@ -29,7 +29,7 @@
 //! | [`HALF_STREAM`] | `GET /half`: head + 1 KiB, then a trap; `GET /endless`: streams forever |
 //! | [`FIELDS_BOMB`] | creates wasi:http `fields` resources without bound: host-side memory cap |
 //! | [`RANDOM_LOOP`] | `get-random-bytes` in a loop: CPU spent in host calls |
-//! | [`SOCKETS`] | imports `wasi:sockets`: upload must be rejected |
+//! | [`SOCKETS`] | imports `wasi:sockets`: deploys, and its connect is denied |
 //! | [`OTHER_WORLD`] | a `wasi:cli/run` command: upload must be rejected |
 //! | [`CORE_MODULE`] | bytes of a core module, not a component: upload must be rejected |
 

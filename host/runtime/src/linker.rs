@@ -3,7 +3,9 @@
 //!
 //! wasi:http/proxy's interfaces, the CLI and filesystem interfaces a Rust
 //! `std` guest imports (their contexts are empty: no env, no preopens), and
-//! Warden's own interfaces. No sockets.
+//! Warden's own interfaces. `wasi:sockets` is linked over a context that
+//! allows no TCP, no UDP and no name lookup, so every socket operation
+//! fails with `access-denied` instead of the upload being refused.
 
 use super::bindings::model::ModelView;
 use super::bindings::rate_limit::RateLimitView;
@@ -14,8 +16,9 @@ use wasmtime::component::Linker;
 use wasmtime_wasi::WasiView as _;
 use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
 use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
-use wasmtime_wasi::p2::bindings::{cli, filesystem, random};
+use wasmtime_wasi::p2::bindings::{cli, filesystem, random, sockets};
 use wasmtime_wasi::random::WasiRandom;
+use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsView as _};
 
 /// Builds the linker for the `function` world.
 pub fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<RequestState>> {
@@ -36,6 +39,14 @@ pub fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<RequestState>> {
     random::insecure_seed::add_to_linker::<T, WasiRandom>(l, |t| t.ctx().ctx.random())?;
     filesystem::types::add_to_linker::<T, WasiFilesystem>(l, T::filesystem)?;
     filesystem::preopens::add_to_linker::<T, WasiFilesystem>(l, T::filesystem)?;
+    // Sockets: linked, and denied by the context (see `RequestState::new`).
+    sockets::network::add_to_linker::<T, WasiSockets>(l, &Default::default(), T::sockets)?;
+    sockets::instance_network::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
+    sockets::ip_name_lookup::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
+    sockets::tcp::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
+    sockets::tcp_create_socket::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
+    sockets::udp::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
+    sockets::udp_create_socket::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
     // Warden's own interfaces: one view each over the request's state.
     bindings::auth::add_to_linker(l, |s| AuthView::new(s.principal.as_ref()))?;
     bindings::cache::add_to_linker(l, |s| {

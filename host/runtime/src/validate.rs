@@ -150,7 +150,12 @@ mod tests {
                 "{name}"
             );
         }
-        assert!(!world::IMPORTS.iter().any(|i| i.starts_with("wasi:sockets")));
+        // Linked and denied, so that componentize-py components deploy.
+        assert!(
+            world::IMPORTS
+                .iter()
+                .any(|i| i.starts_with("wasi:sockets/tcp-create-socket@0.2"))
+        );
         assert!(
             world::EXPORTS
                 .iter()

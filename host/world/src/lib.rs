@@ -20,6 +20,7 @@ wasmtime::component::bindgen!({
         "wasi:random": wasmtime_wasi::p2::bindings::random,
         "wasi:cli": wasmtime_wasi::p2::bindings::cli,
         "wasi:filesystem": wasmtime_wasi::p2::bindings::filesystem,
+        "wasi:sockets": wasmtime_wasi::p2::bindings::sockets,
         "wasi:http": wasmtime_wasi_http::p2::bindings::http,
         // A stream resource is the plugin's own stream: dropping the
         // resource drops it, which cancels the provider call.
