@@ -16,6 +16,7 @@ mod gateway;
 mod hardening;
 mod limits;
 mod model;
+mod oauth;
 mod public_errors;
 mod registry_feed;
 mod tiers;
