@@ -38,6 +38,10 @@ pub enum AdminError {
     /// A key operation failed.
     #[error(transparent)]
     Keys(#[from] warden_plugin_auth::KeyError),
+    /// A token-service operation (users, clients, sessions, admin
+    /// tokens) failed.
+    #[error(transparent)]
+    Service(#[from] warden_plugin_auth::service::ServiceError),
     /// Something broke on the host.
     #[error("internal error: {0}")]
     Internal(String),
@@ -62,6 +66,10 @@ impl AdminError {
             Self::Registry(RegistryError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
             Self::Registry(RegistryError::Invalid(_)) => (StatusCode::BAD_REQUEST, "invalid"),
             Self::Keys(e) => key_status_and_code(e),
+            Self::Service(e) => (
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                e.code(),
+            ),
             Self::Registry(RegistryError::Storage(_)) | Self::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }

@@ -1,5 +1,7 @@
 //! The admin API, on its own listener: tenants, functions, versions,
-//! activation, plus `/healthz`, `/readyz` and `/metrics`.
+//! activation, signing keys, the token service's users, clients,
+//! sessions and scoped admin tokens, plus `/healthz`, `/readyz` and
+//! `/metrics`.
 //!
 //! Everything under `/v1` needs `Authorization: Bearer <token>` (the token
 //! in the data dir). Every error is `{"error": {"code", "message"}}`.
@@ -9,11 +11,14 @@
 //! answer is sent once this node has applied it ([`AdminState::settle`]),
 //! so a client that deploys and then calls is served the new version.
 
+mod admin_tokens;
+mod clients;
 mod error;
 mod functions;
 mod keys;
 mod tenants;
 pub mod token;
+mod users;
 
 pub use error::AdminError;
 
@@ -54,6 +59,8 @@ pub struct AdminState {
     pub admin_token: String,
     /// Tenants' signing keys (and the verifier, for its counters).
     pub auth: warden_plugin_auth::Auth,
+    /// Tenants' users, clients, sessions and admin tokens.
+    pub token_service: Arc<warden_plugin_auth::service::TokenService>,
     /// The registry revision this node's routes reflect.
     pub applied: watch::Receiver<u64>,
     /// Routes are loaded and active versions compiled.
@@ -143,6 +150,55 @@ pub fn router(node: Arc<AdminState>) -> Router {
         .route("/tenants/{tenant}/keys/rotate", post(keys::rotate))
         .route("/tenants/{tenant}/keys/{kid}/retire", post(keys::retire))
         .route("/tenants/{tenant}/tokens", post(keys::mint))
+        .route(
+            "/tenants/{tenant}/users",
+            get(users::list).post(users::create),
+        )
+        .route(
+            "/tenants/{tenant}/users/{user}",
+            get(users::get).delete(users::delete),
+        )
+        .route(
+            "/tenants/{tenant}/users/{user}/disable",
+            post(users::disable),
+        )
+        .route("/tenants/{tenant}/users/{user}/enable", post(users::enable))
+        .route(
+            "/tenants/{tenant}/users/{user}/totp",
+            post(users::enroll_totp).delete(users::disable_totp),
+        )
+        .route(
+            "/tenants/{tenant}/users/{user}/totp/confirm",
+            post(users::confirm_totp),
+        )
+        .route(
+            "/tenants/{tenant}/users/{user}/sessions",
+            get(users::sessions).delete(users::revoke_sessions),
+        )
+        .route(
+            "/tenants/{tenant}/users/{user}/sessions/{session}",
+            axum::routing::delete(users::revoke_session),
+        )
+        .route(
+            "/tenants/{tenant}/clients",
+            get(clients::list).post(clients::register),
+        )
+        .route(
+            "/tenants/{tenant}/clients/{client}",
+            get(clients::get).delete(clients::delete),
+        )
+        .route(
+            "/tenants/{tenant}/clients/{client}/rotate-secret",
+            post(clients::rotate_secret),
+        )
+        .route(
+            "/tenants/{tenant}/admin-tokens",
+            get(admin_tokens::list).post(admin_tokens::create),
+        )
+        .route(
+            "/tenants/{tenant}/admin-tokens/{token}",
+            axum::routing::delete(admin_tokens::revoke),
+        )
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
         .route_layer(middleware::from_fn(refuse_oversized))
         .route_layer(middleware::from_fn_with_state(node.clone(), require_token));

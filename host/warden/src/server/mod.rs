@@ -150,6 +150,7 @@ impl Warden {
             metrics,
             admin_token,
             auth,
+            token_service: token_service.clone(),
             applied,
             ready: AtomicBool::new(false),
         });
