@@ -13,6 +13,10 @@ pub enum AdminError {
     /// Missing or wrong bearer token.
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    /// A scoped admin token lacks the scope, or the route is not its
+    /// tenant's.
+    #[error("this token may not do that")]
+    Forbidden,
     /// The request is malformed.
     #[error("{message}")]
     BadRequest {
@@ -59,6 +63,7 @@ impl AdminError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             Self::Invalid(e) => (StatusCode::BAD_REQUEST, e.code()),

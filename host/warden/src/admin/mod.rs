@@ -3,8 +3,12 @@
 //! sessions and scoped admin tokens, plus `/healthz`, `/readyz` and
 //! `/metrics`.
 //!
-//! Everything under `/v1` needs `Authorization: Bearer <token>` (the token
-//! in the data dir). Every error is `{"error": {"code", "message"}}`.
+//! Everything under `/v1` needs `Authorization: Bearer <token>`: the
+//! node's token (in the data dir), or a tenant's scoped admin token
+//! (`wat_...`), which reaches that tenant's routes only and needs the
+//! scope of the action ([`scope`]); elsewhere it gets 403. A scoped token
+//! does not name its tenant, so at another tenant's routes it is simply
+//! unknown: 401, like a revoked one. Every error is `{"error": {"code", "message"}}`.
 //!
 //! Handlers only write to the [`RegistryStore`]; the node's reloader learns
 //! of the change from the store's feed, like every other node's. A write's
@@ -16,6 +20,7 @@ mod clients;
 mod error;
 mod functions;
 mod keys;
+mod scope;
 mod tenants;
 pub mod token;
 mod users;
@@ -283,10 +288,31 @@ async fn require_token(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
         .ok_or(AdminError::Unauthorized)?;
-    if !token::matches(&node.admin_token, given.trim()) {
+    if token::matches(&node.admin_token, given) {
+        return Ok(next.run(request).await);
+    }
+    if !given.starts_with("wat_") {
         return Err(AdminError::Unauthorized);
     }
+    let (tenant, scope) = match scope::required(request.method(), request.uri().path()) {
+        scope::Required::Node => return Err(AdminError::Forbidden),
+        scope::Required::Tenant { tenant, scope } => (tenant, scope),
+    };
+    let tenant = warden_plugin_auth::Tenant::new(&tenant).map_err(|_| AdminError::Unauthorized)?;
+    let verified = node
+        .token_service
+        .verify_admin_token(&tenant, given, warden_plugin_auth::unix_now())
+        .await
+        .map_err(|e| match e {
+            warden_plugin_auth::service::ServiceError::InvalidToken => AdminError::Unauthorized,
+            other => AdminError::Service(other),
+        })?;
+    if verified.tenant != tenant || !verified.allows(scope) {
+        return Err(AdminError::Forbidden);
+    }
+    tracing::debug!(%tenant, token = %verified.token_id, ?scope, "scoped admin token accepted");
     Ok(next.run(request).await)
 }
 

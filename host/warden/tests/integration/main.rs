@@ -7,6 +7,7 @@ mod common;
 
 mod accounts;
 mod admin;
+mod admin_scopes;
 mod auth;
 mod capabilities;
 mod cli;
