@@ -32,6 +32,9 @@ pub struct RouteTarget {
     pub metrics: RouteMetrics,
     /// Which auth policy covers which of its requests.
     pub auth: AuthPlan,
+    /// The scheme clients use for the tenant's URLs (`https` unless its
+    /// issuer says `http`): the `htu` of a DPoP proof names it.
+    pub public_scheme: &'static str,
 }
 
 /// The node's route table, swapped whole by the reloader and read without
@@ -224,6 +227,7 @@ pub(crate) mod tests {
                 .effective_limits(&Default::default(), &tier),
             metrics: Metrics::new().route("acme", "f"),
             auth: AuthPlan::default(),
+            public_scheme: "https",
         }
     }
 

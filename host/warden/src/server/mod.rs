@@ -104,7 +104,7 @@ impl Warden {
                 admin_token.clone(),
             )
             .with_auth(
-                Arc::new(TokenAuth::new(auth.verifier.clone())),
+                Arc::new(TokenAuth::new(auth.verifier.clone()).with_dpop(token_service.clone())),
                 auth.keys.clone(),
             )
             .with_oauth(oauth),

@@ -248,6 +248,9 @@ impl Reloader {
                 limits: self.config.effective_limits(&function.limits, tier),
                 metrics: self.metrics.route(&function.tenant, &function.name),
                 auth: AuthPlan::new(tenant.auth.is_some(), function),
+                public_scheme: crate::gateway::oauth::public_scheme(
+                    tenant.auth.as_ref().and_then(|a| a.issuer.as_deref()),
+                ),
             };
             targets.push((function.routes.clone(), Arc::new(target)));
         }

@@ -13,6 +13,7 @@ mod capabilities;
 mod cli;
 mod components_used;
 mod distributed;
+mod dpop;
 mod examples;
 mod gateway;
 mod hardening;

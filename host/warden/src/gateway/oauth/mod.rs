@@ -141,10 +141,15 @@ pub fn wanted<B>(routes: &Routes, req: &Request<B>) -> Option<Wanted> {
 
 /// The scheme of the tenant's `issuer` (`https` unless it says `http`).
 fn scheme_of(issuer: &str) -> &'static str {
-    if issuer.starts_with("http://") {
-        "http"
-    } else {
-        "https"
+    public_scheme(Some(issuer))
+}
+
+/// The scheme clients use for a tenant's URLs: its issuer's, `https` when
+/// it says nothing else (the gateway sits behind TLS at the edge).
+pub fn public_scheme(issuer: Option<&str>) -> &'static str {
+    match issuer {
+        Some(issuer) if issuer.starts_with("http://") => "http",
+        _ => "https",
     }
 }
 
