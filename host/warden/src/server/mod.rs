@@ -11,9 +11,11 @@
 mod capabilities;
 mod model_policy;
 mod reloader;
+mod sweeper;
 
 pub use capabilities::{build_capabilities, build_capabilities_with};
 pub use reloader::Reloader;
+pub use sweeper::{SWEEP_INTERVAL, Sweeper};
 
 use crate::admin::AdminState;
 use crate::config::HostConfig;
@@ -42,6 +44,7 @@ pub struct Warden {
     pub token_created: bool,
     admin: Arc<AdminState>,
     token_service: Arc<warden_plugin_auth::service::TokenService>,
+    sweeper: Arc<Sweeper>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     access_log_writer: Option<crate::telemetry::AccessLogWriter>,
@@ -91,6 +94,11 @@ impl Warden {
             .context("building the token service ([auth.service])")?,
         );
         let oauth = Arc::new(OAuth::new(token_service.clone(), caps.kv.store().clone()));
+        let sweeper = Arc::new(Sweeper {
+            store: store.clone(),
+            service: token_service.clone(),
+            oauth: oauth.clone(),
+        });
         let gateway = Arc::new(
             Gateway::new(
                 runtime.clone(),
@@ -136,6 +144,14 @@ impl Warden {
         )
         .with_verifier(auth.verifier.clone())
         .with_model(caps.model.service().clone());
+        tasks.push(tokio::spawn(
+            Sweeper {
+                store: sweeper.store.clone(),
+                service: sweeper.service.clone(),
+                oauth: sweeper.oauth.clone(),
+            }
+            .run(shutdown.subscribe()),
+        ));
         let feed = store.subscribe();
         reloader.load_all().await.context("loading routes")?;
         let applied = reloader.applied();
@@ -185,6 +201,7 @@ impl Warden {
             token_created,
             admin,
             token_service,
+            sweeper,
             shutdown,
             tasks,
             access_log_writer,
@@ -199,6 +216,12 @@ impl Warden {
     /// The node's token service (what the OAuth endpoints call).
     pub fn token_service(&self) -> &Arc<warden_plugin_auth::service::TokenService> {
         &self.token_service
+    }
+
+    /// Runs the token service's sweep now, as of `now` (the node also runs
+    /// it every [`SWEEP_INTERVAL`]); records removed.
+    pub async fn sweep(&self, now: u64) -> u64 {
+        self.sweeper.sweep_once(now).await
     }
 
     /// The host configuration the node runs with.

@@ -772,3 +772,39 @@ async fn an_unregistered_redirect_gets_an_error_page_never_a_redirect() {
     assert!(param(&location, "error").is_some(), "{location}");
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_removes_abandoned_login_forms_and_keeps_live_ones() {
+    let node = node().await;
+    tenant(&node, true).await;
+    let client_id = browser_app(&node).await;
+    user(&node, "alice").await;
+    let warden = node.warden.as_ref().expect("running");
+
+    let live = authorize(&node, &client_id, "").await;
+    warden.sweep(now()).await;
+    let creds = format!(
+        "username=alice&password={}&csrf={}",
+        percent(PASSWORD),
+        live.csrf
+    );
+    let r = login(&node, &live, &creds).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "a live form survives: {}",
+        r.text()
+    );
+
+    let abandoned = authorize(&node, &client_id, "").await;
+    let removed = warden.sweep(now() + 601).await;
+    assert!(removed >= 1, "removed {removed}");
+    let creds = format!(
+        "username=alice&password={}&csrf={}",
+        percent(PASSWORD),
+        abandoned.csrf
+    );
+    let r = login(&node, &abandoned, &creds).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "swept: {}", r.text());
+    node.shutdown().await;
+}

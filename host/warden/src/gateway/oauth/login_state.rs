@@ -127,6 +127,39 @@ impl LoginStates {
         }
     }
 
+    /// Deletes the tenant's login states that expired before `now` (kv has
+    /// no TTL; forms people abandoned would stay forever); how many.
+    pub async fn sweep(&self, tenant: &Tenant, now: u64) -> Result<u64, ServiceError> {
+        let mut removed = 0;
+        let mut cursor = None;
+        loop {
+            let page = self
+                .kv
+                .list(
+                    tenant,
+                    LOGIN_STATE_PREFIX,
+                    cursor.as_ref(),
+                    warden_plugin_kv::MAX_PAGE,
+                )
+                .await
+                .map_err(unavailable)?;
+            for key in &page.keys {
+                let Some(bytes) = self.kv.get(tenant, key).await.map_err(unavailable)? else {
+                    continue;
+                };
+                let live = serde_json::from_slice::<LoginState>(&bytes)
+                    .is_ok_and(|state| state.expires_at > now);
+                if !live && self.kv.delete(tenant, key).await.map_err(unavailable)? {
+                    removed += 1;
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(removed),
+            }
+        }
+    }
+
     /// Removes `id` (the code was issued, or the state expired).
     pub async fn finish(&self, tenant: &Tenant, id: &str) -> Result<(), ServiceError> {
         self.kv

@@ -168,6 +168,15 @@ impl OAuth {
         &self.service
     }
 
+    /// Deletes `tenant`'s login forms that expired before `now`; how many.
+    pub async fn sweep_logins(
+        &self,
+        tenant: &Tenant,
+        now: u64,
+    ) -> Result<u64, warden_plugin_auth::service::ServiceError> {
+        self.logins.sweep(tenant, now).await
+    }
+
     /// Answers `req`, which [`wanted`] picked.
     pub async fn answer<B>(&self, wanted: Wanted, req: Request<B>) -> Response<GatewayBody>
     where
