@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod admin_scopes;
 mod auth;
+mod browser;
 mod capabilities;
 mod cli;
 mod components_used;
