@@ -58,8 +58,19 @@ async fn tenant(node: &TestNode, token_service: bool) {
     api.create_key("acme", &NewKeyRequest::default())
         .await
         .expect("key");
+    // `/whoami/admin` is a step-up route: MFA within five minutes.
+    let step_up = warden::api::RoutePolicy {
+        step_up: Some(warden_plugin_auth::StepUp {
+            acr: Some("mfa".into()),
+            max_age_s: Some(300),
+        }),
+        ..warden::api::RoutePolicy::default()
+    };
     let function = PutFunction {
         routes: vec!["/whoami".into()],
+        route_auth: [("/whoami/admin".to_owned(), step_up)]
+            .into_iter()
+            .collect(),
         ..PutFunction::default()
     };
     api.put_function("acme", "probe", &function)
@@ -675,7 +686,7 @@ async fn refresh_rotates_and_revocation_ends_the_family() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn totp_users_get_a_second_form_and_acr_values_are_honoured() {
+async fn step_up_with_acr_values_and_a_totp_code_satisfies_a_step_up_route() {
     let node = node().await;
     tenant(&node, true).await;
     let client_id = browser_app(&node).await;
@@ -690,6 +701,37 @@ async fn totp_users_get_a_second_form_and_acr_values_are_honoured() {
         .confirm_totp(&acme(), &bob, &code, now())
         .await
         .expect("confirm");
+
+    // The step-up loop: a password-only login (carol, no acr_values) gets
+    // a token the step-up route refuses, saying what it needs (RFC 9470);
+    // re-authorizing with acr_values=mfa and a TOTP code (bob, below)
+    // yields a token it accepts.
+    let page = authorize(&node, &client_id, "").await;
+    let creds = format!(
+        "username=carol&password={}&csrf={}",
+        percent(PASSWORD),
+        page.csrf
+    );
+    let r = login(&node, &page, &creds).await;
+    let code = param(&header_of(&r, header::LOCATION), "code").expect("code");
+    let weak = exchange(&node, &client_id, &code).await.json()["access_token"]
+        .as_str()
+        .expect("access")
+        .to_owned();
+    let weak_bearer = format!("Bearer {weak}");
+    let r = node
+        .call_with(
+            Method::GET,
+            HOST,
+            "/whoami/admin",
+            "",
+            &[("authorization", &weak_bearer)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
+    assert_eq!(r.error_code(), "insufficient_user_authentication");
+    let challenge = header_of(&r, header::WWW_AUTHENTICATE);
+    assert!(challenge.contains("acr_values=\"mfa\""), "{challenge}");
 
     // A password-only user cannot meet acr_values=mfa: access_denied to the client.
     let page = authorize(&node, &client_id, "&acr_values=mfa&max_age=300").await;
@@ -732,6 +774,25 @@ async fn totp_users_get_a_second_form_and_acr_values_are_honoured() {
     let claims = payload(tokens["access_token"].as_str().expect("access"));
     assert_eq!(claims["acr"], "mfa", "{claims}");
     assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp"]));
+    let strong = format!(
+        "Bearer {}",
+        tokens["access_token"].as_str().expect("access")
+    );
+    let r = node
+        .call_with(
+            Method::GET,
+            HOST,
+            "/whoami/admin",
+            "",
+            &[("authorization", &strong)],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "the step-up route accepts it: {}",
+        r.text()
+    );
     node.shutdown().await;
 }
 
