@@ -85,3 +85,82 @@ pub struct MintedToken {
     /// The key that signed it.
     pub kid: String,
 }
+
+/// Answer to `POST /v1/tenants/{tenant}/clients` and `.../rotate-secret`:
+/// the client and, for a confidential one, its secret, shown this once.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredClient {
+    /// The client as stored.
+    pub client: warden_plugin_auth::service::ClientInfo,
+    /// The secret (`wcs_...`), confidential clients only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for RegisteredClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisteredClient")
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Answer to `POST /v1/tenants/{tenant}/admin-tokens`: the token, shown
+/// this once.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedAdminToken {
+    /// Id, name, scopes and expiry.
+    pub info: warden_plugin_auth::service::AdminTokenInfo,
+    /// `wat_<id>.<secret>`.
+    pub token: String,
+}
+
+impl std::fmt::Debug for CreatedAdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedAdminToken")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Answer to `POST .../users/{user}/totp`: what the user scans; confirmed
+/// with a first code.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnrolled {
+    /// `otpauth://totp/...` (holds the secret).
+    pub otpauth_uri: String,
+    /// The URI as a QR code, PNG in base64.
+    pub qr_png_base64: String,
+}
+
+impl std::fmt::Debug for TotpEnrolled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotpEnrolled([redacted])")
+    }
+}
+
+/// Body of `POST .../users/{user}/totp/confirm`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmTotp {
+    /// The current six-digit code.
+    pub code: String,
+}
+
+/// Answer to `POST .../users/{user}/totp/confirm`: ten one-time recovery
+/// codes, shown this once.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodesIssued {
+    /// The codes.
+    pub recovery_codes: Vec<String>,
+}
+
+impl std::fmt::Debug for RecoveryCodesIssued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "RecoveryCodesIssued([{} redacted])",
+            self.recovery_codes.len()
+        )
+    }
+}

@@ -25,10 +25,11 @@ pub use blobs::{BlobStore, digest_of, write_atomically};
 pub use error::RegistryError;
 pub use feed::{Change, FEED_CAPACITY};
 pub use model::{
-    FunctionLimits, FunctionRecord, FunctionSpec, JWKS_PATH, RoutePolicy, RouteRule,
-    TenantAuthConfig, TenantModelConfig, TenantRecord, TenantSpec, VersionRecord,
-    check_not_reserved, normalize_route, now_secs, path_within, validate_digest, validate_host,
-    validate_name, validate_route,
+    FunctionLimits, FunctionRecord, FunctionSpec, JWKS_PATH, OAUTH_METADATA_PATH, OAUTH_PREFIX,
+    OIDC_DISCOVERY_PATH, RESERVED_PATHS, RoutePolicy, RouteRule, TenantAuthConfig,
+    TenantModelConfig, TenantRecord, TenantSpec, VersionRecord, check_not_reserved,
+    normalize_route, now_secs, path_within, validate_digest, validate_host, validate_name,
+    validate_route,
 };
 pub use redb::{CHANGE_LOG_LEN, Registry, RouteCaps, Snapshot};
 pub use store::{RedbRegistry, RegistryStore};

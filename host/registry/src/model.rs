@@ -136,13 +136,37 @@ impl FunctionSpec {
 /// public signing keys. No function may claim it.
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
+/// RFC 8414 authorization-server metadata of the tenant's token service.
+pub const OAUTH_METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
+
+/// OIDC discovery document of the tenant's token service.
+pub const OIDC_DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+
+/// The prefix under which the platform serves each tenant's token service
+/// (`authorize`, `token`, `revoke`, `introspect`, `userinfo`).
+pub const OAUTH_PREFIX: &str = "/oauth2";
+
+/// Every path (and the paths below it) the platform answers itself on
+/// every tenant host, before routing; no function may claim one.
+pub const RESERVED_PATHS: [&str; 4] = [
+    JWKS_PATH,
+    OAUTH_METADATA_PATH,
+    OIDC_DISCOVERY_PATH,
+    OAUTH_PREFIX,
+];
+
 /// Refuses a route that would claim a path the platform serves itself
-/// ([`JWKS_PATH`]): the one check the registry and the manifest share.
+/// ([`RESERVED_PATHS`]): the one check the registry and the manifest share.
+/// A broader route (`/` or `/.well-known`) stays allowed: the platform
+/// answers its own paths first, the function gets the rest.
 pub fn check_not_reserved(route: &str) -> Result<(), String> {
-    if path_within(JWKS_PATH, normalize_route(route)) {
-        return Err(format!(
-            "route {route:?} is reserved: the platform serves {JWKS_PATH} on every tenant host"
-        ));
+    let normalized = normalize_route(route);
+    for reserved in RESERVED_PATHS {
+        if path_within(reserved, normalized) {
+            return Err(format!(
+                "route {route:?} is reserved: the platform serves {reserved} on every tenant host"
+            ));
+        }
     }
     Ok(())
 }
@@ -353,5 +377,24 @@ mod tests {
         assert!(validate_route("/a b").is_err());
         assert!(validate_digest(&"a".repeat(64)).is_ok());
         assert!(validate_digest(&"A".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn the_platform_paths_and_what_lies_below_them_are_refused() {
+        for route in [
+            "/.well-known/jwks.json",
+            "/.well-known/oauth-authorization-server",
+            "/.well-known/openid-configuration",
+            "/oauth2",
+            "/oauth2/",
+            "/oauth2/token",
+            "/oauth2/authorize/x",
+        ] {
+            let refused = check_not_reserved(route).expect_err(route);
+            assert!(refused.contains("reserved"), "{refused}");
+        }
+        for route in ["/", "/.well-known", "/oauth", "/oauth2x", "/api/oauth2"] {
+            assert_eq!(check_not_reserved(route), Ok(()), "{route}");
+        }
     }
 }

@@ -13,6 +13,10 @@ pub enum AdminError {
     /// Missing or wrong bearer token.
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    /// A scoped admin token lacks the scope, or the route is not its
+    /// tenant's.
+    #[error("this token may not do that")]
+    Forbidden,
     /// The request is malformed.
     #[error("{message}")]
     BadRequest {
@@ -38,6 +42,10 @@ pub enum AdminError {
     /// A key operation failed.
     #[error(transparent)]
     Keys(#[from] warden_plugin_auth::KeyError),
+    /// A token-service operation (users, clients, sessions, admin
+    /// tokens) failed.
+    #[error(transparent)]
+    Service(#[from] warden_plugin_auth::service::ServiceError),
     /// Something broke on the host.
     #[error("internal error: {0}")]
     Internal(String),
@@ -55,6 +63,7 @@ impl AdminError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             Self::Invalid(e) => (StatusCode::BAD_REQUEST, e.code()),
@@ -62,6 +71,10 @@ impl AdminError {
             Self::Registry(RegistryError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
             Self::Registry(RegistryError::Invalid(_)) => (StatusCode::BAD_REQUEST, "invalid"),
             Self::Keys(e) => key_status_and_code(e),
+            Self::Service(e) => (
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                e.code(),
+            ),
             Self::Registry(RegistryError::Storage(_)) | Self::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }

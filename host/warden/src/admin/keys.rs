@@ -20,7 +20,7 @@ use warden_plugin_auth::{NewKey, Tenant, unix_now};
 const REGISTERED: [&str; 7] = ["iss", "sub", "aud", "exp", "iat", "nbf", "scope"];
 
 /// The tenant as the key store names it, after checking it exists.
-async fn tenant_of(node: &AdminState, name: &str) -> Result<Tenant, AdminError> {
+pub(super) async fn tenant_of(node: &AdminState, name: &str) -> Result<Tenant, AdminError> {
     node.store.tenant(name).await?;
     Tenant::new(name).map_err(|e| AdminError::bad_request("invalid", e.to_string()))
 }

@@ -1,19 +1,29 @@
 //! The admin API, on its own listener: tenants, functions, versions,
-//! activation, plus `/healthz`, `/readyz` and `/metrics`.
+//! activation, signing keys, the token service's users, clients,
+//! sessions and scoped admin tokens, plus `/healthz`, `/readyz` and
+//! `/metrics`.
 //!
-//! Everything under `/v1` needs `Authorization: Bearer <token>` (the token
-//! in the data dir). Every error is `{"error": {"code", "message"}}`.
+//! Everything under `/v1` needs `Authorization: Bearer <token>`: the
+//! node's token (in the data dir), or a tenant's scoped admin token
+//! (`wat_...`), which reaches that tenant's routes only and needs the
+//! scope of the action ([`scope`]); elsewhere it gets 403. A scoped token
+//! does not name its tenant, so at another tenant's routes it is simply
+//! unknown: 401, like a revoked one. Every error is `{"error": {"code", "message"}}`.
 //!
 //! Handlers only write to the [`RegistryStore`]; the node's reloader learns
 //! of the change from the store's feed, like every other node's. A write's
 //! answer is sent once this node has applied it ([`AdminState::settle`]),
 //! so a client that deploys and then calls is served the new version.
 
+mod admin_tokens;
+mod clients;
 mod error;
 mod functions;
 mod keys;
+mod scope;
 mod tenants;
 pub mod token;
+mod users;
 
 pub use error::AdminError;
 
@@ -54,6 +64,8 @@ pub struct AdminState {
     pub admin_token: String,
     /// Tenants' signing keys (and the verifier, for its counters).
     pub auth: warden_plugin_auth::Auth,
+    /// Tenants' users, clients, sessions and admin tokens.
+    pub token_service: Arc<warden_plugin_auth::service::TokenService>,
     /// The registry revision this node's routes reflect.
     pub applied: watch::Receiver<u64>,
     /// Routes are loaded and active versions compiled.
@@ -143,6 +155,55 @@ pub fn router(node: Arc<AdminState>) -> Router {
         .route("/tenants/{tenant}/keys/rotate", post(keys::rotate))
         .route("/tenants/{tenant}/keys/{kid}/retire", post(keys::retire))
         .route("/tenants/{tenant}/tokens", post(keys::mint))
+        .route(
+            "/tenants/{tenant}/users",
+            get(users::list).post(users::create),
+        )
+        .route(
+            "/tenants/{tenant}/users/{user}",
+            get(users::get).delete(users::delete),
+        )
+        .route(
+            "/tenants/{tenant}/users/{user}/disable",
+            post(users::disable),
+        )
+        .route("/tenants/{tenant}/users/{user}/enable", post(users::enable))
+        .route(
+            "/tenants/{tenant}/users/{user}/totp",
+            post(users::enroll_totp).delete(users::disable_totp),
+        )
+        .route(
+            "/tenants/{tenant}/users/{user}/totp/confirm",
+            post(users::confirm_totp),
+        )
+        .route(
+            "/tenants/{tenant}/users/{user}/sessions",
+            get(users::sessions).delete(users::revoke_sessions),
+        )
+        .route(
+            "/tenants/{tenant}/users/{user}/sessions/{session}",
+            axum::routing::delete(users::revoke_session),
+        )
+        .route(
+            "/tenants/{tenant}/clients",
+            get(clients::list).post(clients::register),
+        )
+        .route(
+            "/tenants/{tenant}/clients/{client}",
+            get(clients::get).delete(clients::delete),
+        )
+        .route(
+            "/tenants/{tenant}/clients/{client}/rotate-secret",
+            post(clients::rotate_secret),
+        )
+        .route(
+            "/tenants/{tenant}/admin-tokens",
+            get(admin_tokens::list).post(admin_tokens::create),
+        )
+        .route(
+            "/tenants/{tenant}/admin-tokens/{token}",
+            axum::routing::delete(admin_tokens::revoke),
+        )
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
         .route_layer(middleware::from_fn(refuse_oversized))
         .route_layer(middleware::from_fn_with_state(node.clone(), require_token));
@@ -227,10 +288,31 @@ async fn require_token(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
         .ok_or(AdminError::Unauthorized)?;
-    if !token::matches(&node.admin_token, given.trim()) {
+    if token::matches(&node.admin_token, given) {
+        return Ok(next.run(request).await);
+    }
+    if !given.starts_with("wat_") {
         return Err(AdminError::Unauthorized);
     }
+    let (tenant, scope) = match scope::required(request.method(), request.uri().path()) {
+        scope::Required::Node => return Err(AdminError::Forbidden),
+        scope::Required::Tenant { tenant, scope } => (tenant, scope),
+    };
+    let tenant = warden_plugin_auth::Tenant::new(&tenant).map_err(|_| AdminError::Unauthorized)?;
+    let verified = node
+        .token_service
+        .verify_admin_token(&tenant, given, warden_plugin_auth::unix_now())
+        .await
+        .map_err(|e| match e {
+            warden_plugin_auth::service::ServiceError::InvalidToken => AdminError::Unauthorized,
+            other => AdminError::Service(other),
+        })?;
+    if verified.tenant != tenant || !verified.allows(scope) {
+        return Err(AdminError::Forbidden);
+    }
+    tracing::debug!(%tenant, token = %verified.token_id, ?scope, "scoped admin token accepted");
     Ok(next.run(request).await)
 }
 

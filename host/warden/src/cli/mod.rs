@@ -4,6 +4,7 @@
 //! Every failure prints one `error: ...` line saying what to do about it
 //! and exits with status 1; usage mistakes exit with clap's status 2.
 
+mod accounts;
 mod deploy;
 mod error;
 mod keys;
@@ -45,6 +46,15 @@ enum Command {
     /// Mint an access token with a tenant's active key.
     #[command(subcommand)]
     Token(keys::TokenCommand),
+    /// Manage a tenant's users (the people of its login page).
+    #[command(subcommand)]
+    Users(accounts::UsersCommand),
+    /// Manage a tenant's OAuth clients.
+    #[command(subcommand)]
+    Clients(accounts::ClientsCommand),
+    /// Manage a tenant's scoped admin tokens.
+    #[command(subcommand)]
+    AdminTokens(accounts::AdminTokensCommand),
 }
 
 /// Where and how to serve.
@@ -152,6 +162,9 @@ pub fn main() -> ExitCode {
             }
             Command::Keys(command) => keys::keys(command).await,
             Command::Token(command) => keys::token(command).await,
+            Command::Users(command) => accounts::users(command).await,
+            Command::Clients(command) => accounts::clients(command).await,
+            Command::AdminTokens(command) => accounts::admin_tokens(command).await,
         }
     });
     match result {

@@ -13,6 +13,7 @@ use crate::metrics::AuthOutcome;
 use async_trait::async_trait;
 use http::{HeaderMap, Method, header};
 use std::sync::Arc;
+use warden_plugin_auth::service::{ServiceError, TokenService};
 use warden_plugin_auth::{VerifiedPrincipal, Verifier, unix_now};
 use warden_runtime::Principal;
 
@@ -48,17 +49,63 @@ impl Authenticate for Anonymous {
     }
 }
 
-/// Bearer tokens checked by the auth plugin against the route's policy.
+/// Bearer tokens checked by the auth plugin against the route's policy;
+/// with a DPoP verifier, a token bound to a key (`cnf.jkt`) also needs a
+/// valid `DPoP` proof of that key for this method and URL on every
+/// request (RFC 9449 section 7), whichever scheme it is sent with: a stolen
+/// bound token is worthless without the key.
 #[derive(Debug, Clone)]
 pub struct TokenAuth {
     verifier: Arc<Verifier>,
+    dpop: Option<Arc<TokenService>>,
 }
 
 impl TokenAuth {
     /// Auth through `verifier` (the node's one; the reloader keeps its
     /// tenant settings current).
     pub fn new(verifier: Arc<Verifier>) -> Self {
-        Self { verifier }
+        Self {
+            verifier,
+            dpop: None,
+        }
+    }
+
+    /// Checks DPoP proofs of bound tokens with `service`'s verifier (proof
+    /// ids shared across nodes).
+    pub fn with_dpop(mut self, service: Arc<TokenService>) -> Self {
+        self.dpop = Some(service);
+        self
+    }
+}
+
+/// The `Authorization` value as the verifier reads it (`DPoP <token>`, the
+/// scheme of bound tokens, is read as `Bearer <token>`), and the token.
+fn bearer_form(value: Option<&str>) -> (Option<std::borrow::Cow<'_, str>>, Option<&str>) {
+    let Some(value) = value else {
+        return (None, None);
+    };
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("dpop") => (
+            Some(std::borrow::Cow::Owned(format!("Bearer {token}"))),
+            Some(token.trim()),
+        ),
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+            (Some(std::borrow::Cow::Borrowed(value)), Some(token.trim()))
+        }
+        _ => (Some(std::borrow::Cow::Borrowed(value)), None),
+    }
+}
+
+/// The single `DPoP` header, if any (several, or not ASCII: a failed proof).
+fn dpop_header(headers: &HeaderMap) -> Result<Option<&str>, ServiceError> {
+    let mut values = headers.get_all("dpop").iter();
+    match (values.next(), values.next()) {
+        (None, _) => Ok(None),
+        (Some(_), Some(_)) => Err(ServiceError::InvalidDpopProof("more than one DPoP header")),
+        (Some(v), None) => v
+            .to_str()
+            .map(Some)
+            .map_err(|_| ServiceError::InvalidDpopProof("the DPoP header is not ASCII")),
     }
 }
 
@@ -86,12 +133,53 @@ impl Authenticate for TokenAuth {
         let Some(policy) = target.auth.policy(method.as_str(), path) else {
             return Ok(None);
         };
+        let now = unix_now();
+        let (value, token) = bearer_form(authorization(headers));
         let decision = self
             .verifier
-            .authorize(&target.tenant, authorization(headers), policy, unix_now())
+            .authorize(&target.tenant, value.as_deref(), policy, now)
             .await;
+        let bound = match (&decision, &self.dpop, token) {
+            (Ok(Some(verified)), Some(service), Some(token)) if verified.dpop_jkt.is_some() => {
+                let url = format!(
+                    "{}://{}{path}",
+                    target.public_scheme,
+                    headers
+                        .get(header::HOST)
+                        .and_then(|h| h.to_str().ok())
+                        .unwrap_or_default()
+                );
+                let checked = match dpop_header(headers) {
+                    Ok(proof) => {
+                        service
+                            .dpop()
+                            .check_request(
+                                &target.tenant,
+                                verified.dpop_jkt.as_deref(),
+                                token,
+                                proof,
+                                method.as_str(),
+                                &url,
+                                now,
+                            )
+                            .await
+                    }
+                    Err(e) => Err(e),
+                };
+                Some(checked)
+            }
+            (Ok(Some(verified)), None, _) if verified.dpop_jkt.is_some() => Some(Err(
+                ServiceError::InvalidDpopProof("this node cannot check DPoP proofs"),
+            )),
+            _ => None,
+        };
         if !policy.forward_token {
             headers.remove(header::AUTHORIZATION);
+        }
+        headers.remove("dpop");
+        if let Some(Err(e)) = bound {
+            target.metrics.record_auth(AuthOutcome::Refused("dpop"));
+            return Err(GatewayError::Dpop(e, target.tenant.to_string()));
         }
         match decision {
             Ok(Some(verified)) => {

@@ -58,12 +58,26 @@ pub enum GatewayError {
     /// store the decision needs is down: auth fails closed).
     #[error("{}", auth_message(.0))]
     Auth(warden_plugin_auth::AuthError),
+    /// The token is DPoP-bound (`cnf.jkt`) and the request has no valid
+    /// proof of its key (RFC 9449 section 7): 401 with a `DPoP` challenge.
+    #[error("{}", dpop_message(.0))]
+    Dpop(warden_plugin_auth::service::ServiceError, String),
     /// The tenant's keys could not be read for its JWKS.
     #[error("the signing keys are unavailable; retry shortly")]
     KeysUnavailable,
     /// The guest failed.
     #[error(transparent)]
     Invoke(#[from] InvokeError),
+}
+
+/// The failed proof check, or that the proof store is down.
+fn dpop_message(e: &warden_plugin_auth::service::ServiceError) -> String {
+    match e {
+        warden_plugin_auth::service::ServiceError::InvalidDpopProof(why) => {
+            format!("a valid DPoP proof of the token's key is required ({why})")
+        }
+        _ => "authentication is unavailable; retry shortly".to_string(),
+    }
 }
 
 /// What a refused client is told: the kind of refusal and the check that
@@ -104,6 +118,10 @@ impl GatewayError {
                 e.code(),
             ),
             Self::KeysUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "auth_unavailable"),
+            Self::Dpop(warden_plugin_auth::service::ServiceError::InvalidDpopProof(_), _) => {
+                (StatusCode::UNAUTHORIZED, "invalid_dpop_proof")
+            }
+            Self::Dpop(..) => (StatusCode::SERVICE_UNAVAILABLE, "auth_unavailable"),
             Self::Invoke(e) => {
                 let (status, code) = e.status_and_code();
                 (
@@ -156,6 +174,12 @@ impl GatewayError {
         );
         if let Self::Auth(e) = self
             && let Some(challenge) = e.www_authenticate()
+            && let Ok(value) = HeaderValue::from_str(&challenge)
+        {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let Self::Dpop(e, realm) = self
+            && let Some(challenge) = e.www_authenticate(realm)
             && let Ok(value) = HeaderValue::from_str(&challenge)
         {
             headers.insert(header::WWW_AUTHENTICATE, value);

@@ -1,7 +1,7 @@
 //! The public gateway: a pipeline of small steps, one file each.
 //!
 //! ```text
-//! request id -> [JWKS of the host's tenant] -> route -> body cap (declared)
+//! request id -> [JWKS, OAuth/OIDC endpoints of the host's tenant] -> route -> body cap (declared)
 //!   -> admission -> tier limits -> auth -> version select
 //!   -> invoke (body capped while it streams) -> accounting at body end
 //! ```
@@ -28,6 +28,7 @@ mod body_cap;
 mod error;
 mod invoke;
 mod jwks;
+pub mod oauth;
 mod request_id;
 mod route;
 mod routes;
@@ -43,8 +44,8 @@ pub use body::GatewayBody;
 pub use error::GatewayError;
 pub use request_id::{REQUEST_ID_HEADER, request_id};
 pub use route::{Matched, ROUTE_PREFIX_HEADER};
-pub use routes::{Lookup, RouteTable, RouteTarget, Routes, TenantRoutes};
-pub use server::{ConnectionLimits, serve};
+pub use routes::{Lookup, RouteTable, RouteTarget, Routes, TenantIssuer, TenantRoutes};
+pub use server::{ClientAddr, ConnectionLimits, serve};
 pub use tier::{RateHeaders, TenantPolicy};
 pub use version::Selected;
 
@@ -69,6 +70,7 @@ pub struct Gateway {
     routes: Routes,
     auth: Arc<dyn Authenticate>,
     keys: Option<Arc<warden_plugin_auth::KeyManager>>,
+    oauth: Option<Arc<oauth::OAuth>>,
     admission: Admission,
     unrouted: RouteMetrics,
     guest_log_bytes: usize,
@@ -166,6 +168,7 @@ impl Gateway {
             routes,
             auth: Arc::new(Anonymous),
             keys: None,
+            oauth: None,
             admission: Admission::new(max_inflight, memory_budget_mb, metrics.clone()),
             unrouted: metrics.route("", ""),
             guest_log_bytes,
@@ -183,6 +186,13 @@ impl Gateway {
     ) -> Self {
         self.auth = auth;
         self.keys = Some(keys);
+        self
+    }
+
+    /// Serves each tenant's token service (authorize, token, ...) on its
+    /// hosts, before routing.
+    pub fn with_oauth(mut self, oauth: Arc<oauth::OAuth>) -> Self {
+        self.oauth = Some(oauth);
         self
     }
 
@@ -225,7 +235,13 @@ impl Gateway {
                     Err(e) => Outcome::Pipeline(Err(Refused::from(e))),
                 }
             }
-            None => Outcome::Pipeline(self.pipeline(req).instrument(span).await),
+            None => match self.oauth_request(&req) {
+                Some((oauth, wanted)) => {
+                    let tenant = wanted.tenant().clone();
+                    Outcome::Platform(tenant, oauth.answer(wanted, req).instrument(span).await)
+                }
+                None => Outcome::Pipeline(self.pipeline(req).instrument(span).await),
+            },
         };
         let mut accounting = Accounting {
             start,
@@ -310,6 +326,12 @@ impl Gateway {
     )> {
         let keys = self.keys.as_ref()?;
         Some((keys, jwks::wanted(&self.routes, req)?))
+    }
+
+    /// The token-service endpoint a request is for, if any.
+    fn oauth_request<B>(&self, req: &Request<B>) -> Option<(&Arc<oauth::OAuth>, oauth::Wanted)> {
+        let oauth = self.oauth.as_ref()?;
+        Some((oauth, oauth::wanted(&self.routes, req)?))
     }
 
     /// The steps, in order.

@@ -32,6 +32,9 @@ pub struct RouteTarget {
     pub metrics: RouteMetrics,
     /// Which auth policy covers which of its requests.
     pub auth: AuthPlan,
+    /// The scheme clients use for the tenant's URLs (`https` unless its
+    /// issuer says `http`): the `htu` of a DPoP proof names it.
+    pub public_scheme: &'static str,
 }
 
 /// The node's route table, swapped whole by the reloader and read without
@@ -65,6 +68,19 @@ pub struct RouteTable {
 pub struct TenantRoutes {
     /// (prefix, target), longest prefix first.
     routes: Vec<(String, Arc<RouteTarget>)>,
+    /// Who issues the tenant's tokens, when its token service is on; the
+    /// gateway serves the OAuth endpoints only then. Kept with the routes
+    /// so the reloader swaps both at once.
+    issuer: Option<Arc<TenantIssuer>>,
+}
+
+/// A tenant's token-service identity as the gateway's endpoints need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantIssuer {
+    /// `iss`, `aud` and lifetime cap (what the verifier checks).
+    pub issuer: warden_plugin_auth::service::Issuer,
+    /// The `realm` of the endpoints' challenges.
+    pub realm: String,
 }
 
 impl TenantRoutes {
@@ -75,7 +91,16 @@ impl TenantRoutes {
             .flat_map(|(prefixes, target)| prefixes.into_iter().map(move |p| (p, target.clone())))
             .collect();
         routes.sort_by(|(a, _), (b, _)| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        Self { routes }
+        Self {
+            routes,
+            issuer: None,
+        }
+    }
+
+    /// The same routes, with the tenant's token service on as `issuer`.
+    pub fn with_issuer(mut self, issuer: TenantIssuer) -> Self {
+        self.issuer = Some(Arc::new(issuer));
+        self
     }
 }
 
@@ -131,6 +156,13 @@ impl RouteTable {
     /// The tenant served at `host` (with or without port), if any.
     pub fn tenant_at(&self, host: &str) -> Option<&str> {
         self.tenant_for(strip_port(host)).map(|(name, _)| name)
+    }
+
+    /// The tenant served at `host` and its token-service issuer (`None`
+    /// when the tenant has no token service).
+    pub fn issuer_at(&self, host: &str) -> Option<(&str, Option<&Arc<TenantIssuer>>)> {
+        self.tenant_for(strip_port(host))
+            .map(|(name, routes)| (name, routes.issuer.as_ref()))
     }
 
     fn tenant_for(&self, host: &str) -> Option<(&str, &Arc<TenantRoutes>)> {
@@ -195,6 +227,7 @@ pub(crate) mod tests {
                 .effective_limits(&Default::default(), &tier),
             metrics: Metrics::new().route("acme", "f"),
             auth: AuthPlan::default(),
+            public_scheme: "https",
         }
     }
 

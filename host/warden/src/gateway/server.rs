@@ -31,6 +31,11 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 
+/// The peer address of the connection a request came on (a request
+/// extension): what the login throttle counts failures per.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::SocketAddr);
+
 /// Bounds on the gateway's connections (`[connections]` in host config).
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
@@ -111,9 +116,10 @@ pub async fn serve(
                 let io = Watched { inner: stream, activity: activity.clone() };
                 let gateway = gateway.clone();
                 let tracker = activity.clone();
-                let service = service_fn(move |req| {
+                let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                     let gateway = gateway.clone();
                     let tracker = tracker.clone();
+                    req.extensions_mut().insert(ClientAddr(peer));
                     async move {
                         let _pending = tracker.request_started();
                         Ok::<_, Infallible>(gateway.handle(req).await)

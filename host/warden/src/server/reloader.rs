@@ -14,7 +14,9 @@
 //! target of a version, the runtime drops its compiled code.
 
 use crate::config::{DEFAULT_TIER, HostConfig, Tier};
-use crate::gateway::{AuthPlan, RouteTable, RouteTarget, Routes, TenantPolicy, TenantRoutes};
+use crate::gateway::{
+    AuthPlan, RouteTable, RouteTarget, Routes, TenantIssuer, TenantPolicy, TenantRoutes,
+};
 use crate::metrics::Metrics;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -268,10 +270,17 @@ impl Reloader {
                 limits: self.config.effective_limits(&function.limits, tier),
                 metrics: self.metrics.route(&function.tenant, &function.name),
                 auth: AuthPlan::new(tenant.auth.is_some(), function),
+                public_scheme: crate::gateway::oauth::public_scheme(
+                    tenant.auth.as_ref().and_then(|a| a.issuer.as_deref()),
+                ),
             };
             targets.push((function.routes.clone(), Arc::new(target)));
         }
-        TenantRoutes::new(targets)
+        let routes = TenantRoutes::new(targets);
+        match tenant_issuer(&tenant_id, tenant) {
+            Some(issuer) => routes.with_issuer(issuer),
+            None => routes,
+        }
     }
 
     /// Hands the tenant's auth settings to the verifier. Settings the
@@ -322,4 +331,16 @@ impl Reloader {
             }
         }
     }
+}
+
+/// The tenant's token-service issuer: `None` when it switched the service
+/// off (`[auth] token_service = false`) or names no `issuer` and
+/// `audiences` of its own (tokens it issued would verify nowhere).
+fn tenant_issuer(tenant: &Tenant, record: &TenantRecord) -> Option<TenantIssuer> {
+    let settings = record.auth.clone().unwrap_or_default();
+    let issuer = warden_plugin_auth::service::Issuer::from_config(tenant, &settings).ok()?;
+    Some(TenantIssuer {
+        issuer,
+        realm: settings.realm.unwrap_or_else(|| tenant.to_string()),
+    })
 }

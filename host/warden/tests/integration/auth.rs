@@ -507,6 +507,27 @@ async fn bad_auth_settings_are_refused_with_a_reason() {
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    for reserved in [
+        "/oauth2",
+        "/oauth2/token",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    ] {
+        let r = node
+            .admin(
+                Method::PUT,
+                "/v1/tenants/acme/functions/f",
+                format!(r#"{{"routes":["{reserved}"]}}"#),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{reserved}: {}",
+            r.text()
+        );
+        assert!(r.text().contains("reserved"), "{}", r.text());
+    }
     let r = node
         .admin(
             Method::POST,

@@ -623,3 +623,106 @@ fn running_out_of_file_descriptors_neither_spins_nor_locks_real_clients_out() {
     server.signal("-TERM");
     assert_eq!(server.wait(), 0);
 }
+
+/// `warden users|clients|admin-tokens` against a running server: a user
+/// created with its password from a file, a confidential client whose
+/// secret and endpoint URLs are printed once, and an admin token shown by
+/// `create` and never by `list`.
+#[test]
+fn users_clients_and_admin_tokens_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    let manifest = dir.path().join("warden.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "tenant = \"acme\"\n[auth]\nissuer = \"https://acme.test/\"\naudiences = [\"acme-api\"]\n\n[[functions]]\nname = \"probe\"\ncomponent = \"{}\"\nroutes = [\"/whoami\"]\n",
+            guests::AUTH_PROBE
+        ),
+    )
+    .expect("manifest");
+    let password = dir.path().join("password");
+    std::fs::write(&password, "correct horse battery\n").expect("password file");
+    let admin_url = format!("http://{}", server.admin);
+    let data_dir = data.to_str().expect("utf8");
+    let warden = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--data-dir", data_dir]);
+        let (code, out, err) = run(&all, &[("WARDEN_ADMIN_URL", &admin_url)]);
+        assert_eq!(code, 0, "warden {args:?}: {out}{err}");
+        out
+    };
+    warden(&["deploy", manifest.to_str().expect("utf8")]);
+
+    let created = warden(&[
+        "users",
+        "create",
+        "acme",
+        "alice",
+        "--password-file",
+        password.to_str().expect("utf8"),
+    ]);
+    assert!(created.contains("\talice\tenabled\tpassword"), "{created}");
+    let user_id = created.split('\t').next().expect("id").to_owned();
+    let listed = warden(&["users", "list", "acme"]);
+    assert!(listed.contains(&user_id), "{listed}");
+    let disabled = warden(&["users", "disable", "acme", &user_id]);
+    assert!(disabled.contains("disabled"), "{disabled}");
+    let uri = warden(&["users", "totp", "acme", &user_id]);
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+
+    let registered = warden(&[
+        "clients",
+        "register",
+        "acme",
+        "--name",
+        "Billing",
+        "--confidential",
+        "--grant",
+        "client_credentials",
+    ]);
+    assert!(registered.contains("client_secret: wcs_"), "{registered}");
+    assert!(
+        registered.contains("token:         https://acme.test/oauth2/token"),
+        "{registered}"
+    );
+    let listed = warden(&["clients", "list", "acme"]);
+    assert!(listed.contains("Billing"), "{listed}");
+    assert!(!listed.contains("wcs_"), "no secret in listings: {listed}");
+
+    let token = warden(&[
+        "admin-tokens",
+        "create",
+        "acme",
+        "--name",
+        "ci",
+        "--scope",
+        "deploy",
+        "--ttl",
+        "3600",
+    ]);
+    let token = token.trim();
+    assert!(token.starts_with("wat_"), "{token}");
+    let listed = warden(&["admin-tokens", "list", "acme"]);
+    assert!(listed.contains("\tci\t"), "{listed}");
+    assert!(!listed.contains(token), "no secret in listings: {listed}");
+    let (code, _, err) = run(
+        &[
+            "admin-tokens",
+            "create",
+            "acme",
+            "--name",
+            "x",
+            "--scope",
+            "root",
+            "--data-dir",
+            data_dir,
+        ],
+        &[("WARDEN_ADMIN_URL", &admin_url)],
+    );
+    assert_eq!(code, 2, "a usage mistake: {err}");
+    assert!(err.contains("unknown scope"), "{err}");
+    server.signal("-TERM");
+    assert_eq!(server.wait(), 0);
+}

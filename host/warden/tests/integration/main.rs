@@ -5,18 +5,23 @@
 
 mod common;
 
+mod accounts;
 mod admin;
+mod admin_scopes;
 mod auth;
+mod browser;
 mod capabilities;
 mod cli;
 mod components_used;
 mod distributed;
+mod dpop;
 mod examples;
 mod gateway;
 mod hardening;
 mod limits;
 mod model;
 mod model_tenants;
+mod oauth;
 mod public_errors;
 mod registry_feed;
 mod tiers;
