@@ -31,6 +31,10 @@ pub struct PoolConfig {
     /// in a synchronous host call never stalls the gateway. Default (0):
     /// one per core.
     pub guest_threads: usize,
+    /// How much nicer (lower OS priority) guest threads run than the
+    /// gateway's, so that serving connections preempts busy guests.
+    /// 0 keeps the process's priority.
+    pub guest_nice: i32,
 }
 
 impl Default for PoolConfig {
@@ -44,6 +48,7 @@ impl Default for PoolConfig {
             compile_timeout_ms: 20_000,
             memory_budget_mb: 0,
             guest_threads: 0,
+            guest_nice: 10,
         }
     }
 }

@@ -32,8 +32,9 @@ impl std::fmt::Debug for GuestExecutor {
 }
 
 impl GuestExecutor {
-    /// Starts `threads` guest threads; 0 means one per available core.
-    pub fn start(threads: usize) -> std::io::Result<Self> {
+    /// Starts `threads` guest threads (0: one per available core) at
+    /// niceness `nice` (0: the process's own).
+    pub fn start(threads: usize, nice: i32) -> std::io::Result<Self> {
         let threads = if threads == 0 {
             std::thread::available_parallelism().map_or(2, usize::from)
         } else {
@@ -41,6 +42,8 @@ impl GuestExecutor {
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
+            .global_queue_interval(1)
+            .on_thread_start(move || lower_priority(nice))
             .thread_name(GUEST_THREAD_NAME)
             .enable_all()
             .build()?;
@@ -69,6 +72,19 @@ impl GuestExecutor {
     }
 }
 
+/// Makes the calling thread `nice` steps nicer; a failure (not permitted,
+/// not Linux) only costs the neighbours some latency, so it is logged.
+fn lower_priority(nice: i32) {
+    if nice == 0 {
+        return;
+    }
+    let thread = rustix::thread::gettid();
+    let current = rustix::process::getpriority_process(Some(thread)).unwrap_or(0);
+    if let Err(error) = rustix::process::setpriority_process(Some(thread), current + nice) {
+        tracing::warn!(%error, nice, "cannot lower the guest thread's priority");
+    }
+}
+
 impl Drop for GuestExecutor {
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
@@ -83,13 +99,21 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn tasks_run_on_guest_threads_and_dropping_inside_async_is_fine() {
-        let executor = GuestExecutor::start(2).expect("executor");
+        let executor = GuestExecutor::start(2, 10).expect("executor");
         assert_eq!(executor.threads(), 2);
         let name = executor
             .spawn(async { std::thread::current().name().map(str::to_string) })
             .await
             .expect("joined");
         assert_eq!(name.as_deref(), Some(GUEST_THREAD_NAME));
+        let nice = executor
+            .spawn(async { rustix::process::getpriority_process(Some(rustix::thread::gettid())) })
+            .await
+            .expect("joined")
+            .expect("getpriority");
+        let ours = rustix::process::getpriority_process(Some(rustix::thread::gettid()))
+            .expect("getpriority");
+        assert_eq!(nice, (ours + 10).min(19), "guest threads are nicer");
         // The caller's thread is not a guest thread.
         assert_ne!(std::thread::current().name(), Some(GUEST_THREAD_NAME));
         drop(executor);
@@ -97,7 +121,7 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_guest_thread_blocked_in_sync_code_leaves_the_caller_free() {
-        let executor = GuestExecutor::start(1).expect("executor");
+        let executor = GuestExecutor::start(1, 0).expect("executor");
         let (release, wait) = std::sync::mpsc::channel::<()>();
         // The only guest thread is stuck in synchronous code...
         let stuck = executor.spawn(async move {

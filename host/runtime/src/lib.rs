@@ -108,7 +108,7 @@ impl Runtime {
             prepared: Mutex::new(HashMap::new()),
             tick_ms: pool.epoch_tick_ms,
             compile_timeout: Duration::from_millis(pool.compile_timeout_ms),
-            executor: GuestExecutor::start(pool.guest_threads)?,
+            executor: GuestExecutor::start(pool.guest_threads, pool.guest_nice)?,
             _ticker: ticker,
         })
     }

@@ -4,7 +4,7 @@
 //!
 //! No single host call does unbounded work, and no request moves unbounded
 //! bytes:
-//! - `get-random-bytes` (secure and insecure): 1 MiB per call;
+//! - `get-random-bytes` (secure and insecure): 64 KiB per call;
 //! - request body reads return at most the frame already buffered (the
 //!   guest's `len` is an upper bound, never an allocation), and the whole
 //!   body is capped by `max_body_kb` before it reaches the guest;

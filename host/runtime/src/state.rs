@@ -40,7 +40,11 @@ pub struct RequestState {
 }
 
 /// Bytes one `get-random-bytes` call may ask for (wasmtime allows 64 MiB).
-pub const MAX_RANDOM_BYTES_PER_CALL: u64 = 1 << 20;
+/// wasmtime fills the buffer byte by byte, and a call cannot be
+/// interrupted: 1 MiB held a guest thread for milliseconds, which every
+/// neighbour waiting for that thread paid. 64 KiB is far more than a
+/// seed or a key needs; a guest that wants more calls again.
+pub const MAX_RANDOM_BYTES_PER_CALL: u64 = 64 << 10;
 
 /// Bytes one wasi:http `fields` resource may hold.
 pub const FIELD_SIZE_LIMIT: usize = 32 << 10;

@@ -1,5 +1,5 @@
 //! Burns the host's CPU instead of its own: asks for random bytes in a
-//! loop, as much per call as the host allows (`?len=`, default 1 MiB), and
+//! loop, as much per call as the host allows (`?len=`, default 64 KiB), and
 //! never answers. The work happens in host calls, so the guest's CPU budget
 //! must count them.
 
@@ -13,7 +13,7 @@ impl wasi::exports::http::incoming_handler::Guest for RandomLoop {
         let len = request
             .path_with_query()
             .and_then(|p| p.split_once("len=").and_then(|(_, v)| v.parse().ok()))
-            .unwrap_or(1u64 << 20);
+            .unwrap_or(64u64 << 10);
         let mut sink = 0u8;
         loop {
             let bytes = wasi::random::random::get_random_bytes(len);
