@@ -8,6 +8,13 @@
 //! answering, and the wall-clock deadline is checked on every epoch tick
 //! (see `invoke`), so it fires on the guest's next tick even when every
 //! guest thread is busy.
+//!
+//! Guest threads look for newly arrived requests before resuming a guest
+//! that yielded at an epoch tick, so a neighbour's request starts within a
+//! tick however many guests burn CPU. They can also run at a lower OS
+//! priority (`[pool] guest_nice`, off by default: it costs throughput at
+//! saturation), so that accepting, parsing and writing responses preempt
+//! a CPU-bound guest at once.
 
 use std::future::Future;
 use tokio::task::JoinHandle;
