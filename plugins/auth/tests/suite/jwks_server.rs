@@ -1,8 +1,8 @@
 //! A real HTTP (or HTTPS, tokio-rustls) JWKS endpoint on 127.0.0.1:0
 //! (hyper), counting its hits. Every response closes its connection, so
-//! stopping the server really makes the next fetch fail. [`TestCa`] makes
-//! the HTTPS server's certificate: a CA of its own, which no built-in root
-//! trusts, and a leaf for `localhost` and 127.0.0.1 signed by it.
+//! stopping the server really makes the next fetch fail. The HTTPS
+//! server's certificate comes from the shared [`TestCa`]: a CA of its own,
+//! which no built-in root trusts, and a leaf for `localhost` and 127.0.0.1.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,47 +12,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-
-/// A throwaway CA and a server certificate it signed.
-pub struct TestCa {
-    /// The CA certificate, PEM: what a `jwks_ca_file` would hold.
-    pub ca_pem: String,
-    tls: Arc<rustls::ServerConfig>,
-}
-
-impl TestCa {
-    pub fn new() -> Self {
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "warden test CA");
-        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-
-        let leaf_key = rcgen::KeyPair::generate().unwrap();
-        let leaf_params =
-            rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-                .unwrap();
-        let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
-
-        let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone(), ca.der().clone()];
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-        let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
-        Self {
-            ca_pem: ca.pem(),
-            tls: Arc::new(tls),
-        }
-    }
-}
+pub use warden_plugin_testing::TestCa;
 
 pub struct JwksServer {
     pub url: String,
@@ -70,7 +30,7 @@ impl JwksServer {
     /// HTTPS with `ca`'s server certificate, at
     /// `https://localhost:PORT/.well-known/jwks.json`.
     pub async fn start_tls(body: String, ca: &TestCa) -> Self {
-        Self::serve(body, Some(tokio_rustls::TlsAcceptor::from(ca.tls.clone()))).await
+        Self::serve(body, Some(ca.acceptor())).await
     }
 
     async fn serve(body: String, tls: Option<tokio_rustls::TlsAcceptor>) -> Self {
