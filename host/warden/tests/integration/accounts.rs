@@ -6,36 +6,13 @@
 use crate::common::TestNode;
 use base64::Engine as _;
 use http::{Method, StatusCode};
-use warden::api::{
-    AdminScope, ClientKind, GrantType, NewAdminToken, NewClient, NewKeyRequest, NewUser, PutTenant,
-    TenantAuthConfig,
-};
-use warden_plugin_auth::service::{HashCost, totp_code_from_uri};
+use warden::api::{AdminScope, ClientKind, GrantType, NewAdminToken, NewClient, NewUser};
+use warden_plugin_auth::service::totp_code_from_uri;
 
 async fn node() -> TestNode {
-    let node = TestNode::start_with(|c| {
-        let mut auth = warden_plugin_auth::Config::embedded(&c.data_dir);
-        auth.service.hash_cost = HashCost {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        };
-        c.auth = Some(auth);
-    })
-    .await;
-    let api = node.api();
-    let spec = PutTenant {
-        auth: Some(TenantAuthConfig {
-            issuer: Some("https://acme.test/".into()),
-            audiences: vec!["acme-api".into()],
-            ..TenantAuthConfig::default()
-        }),
-        ..PutTenant::default()
-    };
-    api.put_tenant("acme", &spec).await.expect("tenant");
-    api.create_key("acme", &NewKeyRequest::default())
-        .await
-        .expect("key");
+    let node = TestNode::start_with_token_service().await;
+    node.put_issuing_tenant("acme", "https://acme.test/", "acme-api", true)
+        .await;
     node
 }
 

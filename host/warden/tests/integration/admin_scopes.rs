@@ -6,7 +6,6 @@
 use crate::common::TestNode;
 use http::{Method, StatusCode};
 use warden::api::{AdminScope, NewAdminToken, PutTenant};
-use warden_plugin_auth::service::HashCost;
 
 use AdminScope::{Admin, Deploy, Keys, Read, Users};
 
@@ -87,16 +86,7 @@ fn tenant_routes(t: &str) -> Vec<(Method, String, &'static str, AdminScope)> {
 }
 
 async fn node() -> TestNode {
-    let node = TestNode::start_with(|c| {
-        let mut auth = warden_plugin_auth::Config::embedded(&c.data_dir);
-        auth.service.hash_cost = HashCost {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        };
-        c.auth = Some(auth);
-    })
-    .await;
+    let node = TestNode::start_with_token_service().await;
     for t in ["acme", "globex"] {
         node.api()
             .put_tenant(t, &PutTenant::default())

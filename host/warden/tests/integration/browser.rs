@@ -17,10 +17,10 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use warden::api::{NewKeyRequest, PutFunction, PutTenant, TenantAuthConfig};
+use warden::api::PutFunction;
 use warden_plugin_auth::Tenant;
 use warden_plugin_auth::service::{
-    ClientKind, GrantType, HashCost, NewClient, NewUser, s256_challenge, totp_code_from_uri,
+    ClientKind, GrantType, NewClient, NewUser, s256_challenge, totp_code_from_uri,
 };
 use warden_test_components as guests;
 
@@ -241,44 +241,16 @@ fn param(url: &str, name: &str) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_code_flow_with_totp_in_a_headless_browser() {
     let driver = Driver::start().await;
-    let node = TestNode::start_with(|c| {
-        let mut auth = warden_plugin_auth::Config::embedded(&c.data_dir);
-        auth.service.hash_cost = HashCost {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        };
-        c.auth = Some(auth);
-    })
-    .await;
+    let node = TestNode::start_with_token_service().await;
     let port = node.addr.port();
-    let api = node.api();
-    let spec = PutTenant {
-        auth: Some(TenantAuthConfig {
-            issuer: Some("http://acme.localhost/".into()),
-            audiences: vec!["acme-api".into()],
-            ..TenantAuthConfig::default()
-        }),
-        ..PutTenant::default()
-    };
-    api.put_tenant("acme", &spec).await.expect("tenant");
-    api.create_key("acme", &NewKeyRequest::default())
-        .await
-        .expect("key");
+    node.put_issuing_tenant("acme", "http://acme.localhost/", "acme-api", true)
+        .await;
     let function = PutFunction {
         routes: vec!["/whoami".into()],
         ..PutFunction::default()
     };
-    api.put_function("acme", "probe", &function)
-        .await
-        .expect("function");
-    let uploaded = api
-        .upload("acme", "probe", Bytes::from(component(guests::AUTH_PROBE)))
-        .await
-        .expect("upload");
-    api.activate("acme", "probe", &uploaded.version.digest)
-        .await
-        .expect("activate");
+    node.deploy_spec("acme", "probe", &function, &component(guests::AUTH_PROBE))
+        .await;
 
     let tenant = Tenant::new("acme").expect("tenant");
     let service = node.warden.as_ref().expect("running").token_service();

@@ -218,6 +218,68 @@ impl TestNode {
     }
 
     /// The admin API's client, as the CLI and the bench use it.
+    /// A node whose token service hashes with a cheap argon2 cost (the
+    /// default is OWASP's and takes seconds in a debug build).
+    pub async fn start_with_token_service() -> Self {
+        Self::start_with(|c| {
+            let mut auth = warden_plugin_auth::Config::embedded(&c.data_dir);
+            auth.service.hash_cost = warden_plugin_auth::service::HashCost {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            };
+            c.auth = Some(auth);
+        })
+        .await
+    }
+
+    /// Tenant `tenant` issuing its own tokens: `issuer`, one `audience`,
+    /// the token service on or off, and an active signing key.
+    pub async fn put_issuing_tenant(
+        &self,
+        tenant: &str,
+        issuer: &str,
+        audience: &str,
+        token_service: bool,
+    ) {
+        let api = self.api();
+        let spec = PutTenant {
+            auth: Some(warden::api::TenantAuthConfig {
+                issuer: Some(issuer.into()),
+                audiences: vec![audience.into()],
+                token_service,
+                ..warden::api::TenantAuthConfig::default()
+            }),
+            ..PutTenant::default()
+        };
+        api.put_tenant(tenant, &spec).await.expect("tenant");
+        api.create_key(tenant, &warden::api::NewKeyRequest::default())
+            .await
+            .expect("key");
+    }
+
+    /// Puts function `name` of `tenant` as `spec`, uploads `component` and
+    /// activates it.
+    pub async fn deploy_spec(
+        &self,
+        tenant: &str,
+        name: &str,
+        spec: &PutFunction,
+        component: &[u8],
+    ) {
+        let api = self.api();
+        api.put_function(tenant, name, spec)
+            .await
+            .expect("function");
+        let uploaded = api
+            .upload(tenant, name, Bytes::copy_from_slice(component))
+            .await
+            .expect("upload");
+        api.activate(tenant, name, &uploaded.version.digest)
+            .await
+            .expect("activate");
+    }
+
     pub fn api(&self) -> AdminClient {
         AdminClient::new(&format!("http://{}", self.admin_addr), &self.token)
     }

@@ -8,13 +8,12 @@
 use crate::common::{Reply, TestNode, component};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use bytes::Bytes;
 use ed25519_dalek::Signer as _;
 use http::{Method, StatusCode, header};
 use serde_json::{Value, json};
-use warden::api::{NewKeyRequest, PutFunction, PutTenant, TenantAuthConfig};
+use warden::api::PutFunction;
 use warden_plugin_auth::Tenant;
-use warden_plugin_auth::service::{ClientKind, GrantType, HashCost, NewClient, access_token_hash};
+use warden_plugin_auth::service::{ClientKind, GrantType, NewClient, access_token_hash};
 use warden_test_components as guests;
 
 const HOST: &str = "acme.localhost";
@@ -50,43 +49,15 @@ impl Key {
 }
 
 async fn setup() -> (TestNode, String) {
-    let node = TestNode::start_with(|c| {
-        let mut auth = warden_plugin_auth::Config::embedded(&c.data_dir);
-        auth.service.hash_cost = HashCost {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        };
-        c.auth = Some(auth);
-    })
-    .await;
-    let api = node.api();
-    let spec = PutTenant {
-        auth: Some(TenantAuthConfig {
-            issuer: Some("https://acme.test/".into()),
-            audiences: vec!["acme-api".into()],
-            ..TenantAuthConfig::default()
-        }),
-        ..PutTenant::default()
-    };
-    api.put_tenant("acme", &spec).await.expect("tenant");
-    api.create_key("acme", &NewKeyRequest::default())
-        .await
-        .expect("key");
+    let node = TestNode::start_with_token_service().await;
+    node.put_issuing_tenant("acme", "https://acme.test/", "acme-api", true)
+        .await;
     let function = PutFunction {
         routes: vec!["/whoami".into()],
         ..PutFunction::default()
     };
-    api.put_function("acme", "probe", &function)
-        .await
-        .expect("function");
-    let uploaded = api
-        .upload("acme", "probe", Bytes::from(component(guests::AUTH_PROBE)))
-        .await
-        .expect("upload");
-    api.activate("acme", "probe", &uploaded.version.digest)
-        .await
-        .expect("activate");
+    node.deploy_spec("acme", "probe", &function, &component(guests::AUTH_PROBE))
+        .await;
     let service = node.warden.as_ref().expect("running").token_service();
     let (info, secret) = service
         .register_client(

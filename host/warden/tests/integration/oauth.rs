@@ -7,14 +7,12 @@
 
 use crate::common::{Reply, TestNode, component};
 use base64::Engine as _;
-use bytes::Bytes;
 use http::{Method, StatusCode, header};
 use serde_json::Value;
-use warden::api::{NewKeyRequest, PutFunction, PutTenant, TenantAuthConfig};
+use warden::api::{PutFunction, PutTenant, TenantAuthConfig};
 use warden_plugin_auth::Tenant;
 use warden_plugin_auth::service::{
-    ClientKind, GrantType, HashCost, NewClient, NewUser, TokenService, s256_challenge,
-    totp_code_from_uri,
+    ClientKind, GrantType, NewClient, NewUser, TokenService, s256_challenge, totp_code_from_uri,
 };
 use warden_test_components as guests;
 
@@ -29,35 +27,14 @@ const FORM: &str = "application/x-www-form-urlencoded";
 /// A node with cheap argon2 (the cost is a setting; the default is OWASP's
 /// and takes seconds in a debug build).
 async fn node() -> TestNode {
-    TestNode::start_with(|c| {
-        let mut auth = warden_plugin_auth::Config::embedded(&c.data_dir);
-        auth.service.hash_cost = HashCost {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        };
-        c.auth = Some(auth);
-    })
-    .await
+    TestNode::start_with_token_service().await
 }
 
 /// Tenant `acme` with its own issuer and a key, and the auth probe at
 /// `/whoami` (any valid token).
 async fn tenant(node: &TestNode, token_service: bool) {
-    let api = node.api();
-    let spec = PutTenant {
-        auth: Some(TenantAuthConfig {
-            issuer: Some(ISSUER.into()),
-            audiences: vec![AUDIENCE.into()],
-            token_service,
-            ..TenantAuthConfig::default()
-        }),
-        ..PutTenant::default()
-    };
-    api.put_tenant("acme", &spec).await.expect("tenant");
-    api.create_key("acme", &NewKeyRequest::default())
-        .await
-        .expect("key");
+    node.put_issuing_tenant("acme", ISSUER, AUDIENCE, token_service)
+        .await;
     // `/whoami/admin` is a step-up route: MFA within five minutes.
     let step_up = warden::api::RoutePolicy {
         step_up: Some(warden_plugin_auth::StepUp {
@@ -73,16 +50,8 @@ async fn tenant(node: &TestNode, token_service: bool) {
             .collect(),
         ..PutFunction::default()
     };
-    api.put_function("acme", "probe", &function)
-        .await
-        .expect("function");
-    let uploaded = api
-        .upload("acme", "probe", Bytes::from(component(guests::AUTH_PROBE)))
-        .await
-        .expect("upload");
-    api.activate("acme", "probe", &uploaded.version.digest)
-        .await
-        .expect("activate");
+    node.deploy_spec("acme", "probe", &function, &component(guests::AUTH_PROBE))
+        .await;
 }
 
 fn service(node: &TestNode) -> &TokenService {
