@@ -20,9 +20,9 @@ use warden_api::{
 
 use super::admin::client;
 use super::context::{Ctx, checked_component};
-use super::measure::{Contestant, alternate};
+use super::measure::{Contestant, alternate, record};
 use super::probe::{get, one_request, wait_until_ok};
-use super::table::{Figures, Row, Table};
+use super::table::{Row, Table};
 use super::warden::WardenNode;
 use crate::client::RequestTemplate;
 use crate::target::Target;
@@ -101,26 +101,7 @@ fn measure(ctx: &mut Ctx, table: &mut Table) -> Result<()> {
         },
     ];
     let tallies = alternate(ctx.clk_tck, &ctx.plan(), &contestants);
-    let mut figures: Vec<Option<Figures>> = Vec::new();
-    for (c, t) in contestants.iter().zip(tallies) {
-        match t {
-            Ok(t) => {
-                figures.push(Some(t.figures()));
-                table.rows.push(Row::Measured {
-                    label: c.label.clone(),
-                    figures: t.figures(),
-                    note: t.rounds_note(),
-                });
-            }
-            Err(e) => {
-                figures.push(None);
-                table.rows.push(Row::Failed {
-                    label: c.label.clone(),
-                    reason: format!("{e:#}"),
-                });
-            }
-        }
-    }
+    let figures = record(table, &contestants, tallies);
     if let [Some(hello), on, open, off] = figures[..] {
         for (label, f) in [
             ("full (cache on) / hello", on),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::process::ServerProcess;
-use super::table::Figures;
+use super::table::{Figures, Row, Table};
 use crate::client::RequestTemplate;
 use crate::errors::Outcomes;
 use crate::histogram::{Latencies, fmt_ms};
@@ -125,6 +125,36 @@ pub fn alternate(
         }
     }
     tallies
+}
+
+/// Adds a row per contestant to `table` (its figures, or why it failed)
+/// and returns the figures in contestant order, for the ratio rows.
+pub fn record(
+    table: &mut Table,
+    contestants: &[Contestant<'_>],
+    tallies: Vec<Result<Tally>>,
+) -> Vec<Option<Figures>> {
+    let mut figures = Vec::new();
+    for (c, t) in contestants.iter().zip(tallies) {
+        match t {
+            Ok(t) => {
+                figures.push(Some(t.figures()));
+                table.rows.push(Row::Measured {
+                    label: c.label.clone(),
+                    figures: t.figures(),
+                    note: t.rounds_note(),
+                });
+            }
+            Err(e) => {
+                figures.push(None);
+                table.rows.push(Row::Failed {
+                    label: c.label.clone(),
+                    reason: format!("{e:#}"),
+                });
+            }
+        }
+    }
+    figures
 }
 
 /// One warm-up and one measured run of `c`, added to `tally`.

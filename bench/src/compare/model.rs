@@ -32,7 +32,7 @@ use http::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
 use super::context::{Ctx, checked_component};
-use super::measure::{Contestant, alternate};
+use super::measure::{Contestant, alternate, record};
 use super::probe::{get, wait_until_ok};
 use super::process::ServerProcess;
 use super::table::{Figures, Row, Table};
@@ -168,26 +168,7 @@ fn measure(ctx: &mut Ctx, table: &mut Table) -> Result<()> {
         },
     ];
     let tallies = alternate(ctx.clk_tck, &ctx.plan(), &contestants);
-    let mut figures: Vec<Option<Figures>> = Vec::new();
-    for (c, t) in contestants.iter().zip(tallies) {
-        match t {
-            Ok(t) => {
-                figures.push(Some(t.figures()));
-                table.rows.push(Row::Measured {
-                    label: c.label.clone(),
-                    figures: t.figures(),
-                    note: t.rounds_note(),
-                });
-            }
-            Err(e) => {
-                figures.push(None);
-                table.rows.push(Row::Failed {
-                    label: c.label.clone(),
-                    reason: format!("{e:#}"),
-                });
-            }
-        }
-    }
+    let figures = record(table, &contestants, tallies);
     derived_rows(table, &figures);
     drop(contestants);
     node.stop()?;
